@@ -1,0 +1,122 @@
+"""The one interface every executor implements.
+
+An executor runs a prepared job somewhere (a local process group, a container,
+a cluster) and *reports* what happened. It never sets a run's status: the run
+service reads the reports and drives the state machine.
+
+Lifecycle, as the run service calls it::
+
+    prepare(job)            blocking; may build things (a work dir, an image)
+    handle = start(job)     returns a JSON-able handle, persisted in the store
+    poll(job, handle)       -> Poll(state, exit)   (called every tick)
+    cancel(job, handle)     asks the job to stop; poll later reports the exit
+    collect(job, handle)    after the exit: final ExitInfo, resources released
+
+All methods are blocking and are called off the event loop. A handle is plain
+JSON so that a restarted daemon can ``poll`` a job started by its predecessor.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from mlops_kernel.schemas import RunSpec
+
+ExitReason = Literal["exited", "timeout", "memory", "cpu_time", "cancelled", "start_failed"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything an executor needs to know about one run."""
+
+    run_id: str
+    run_dir: Path
+    spec: RunSpec
+    argv: list[str]
+    """The command to run, already resolved from the entry point."""
+    env: dict[str, str]
+    """The complete environment of the run (already cleaned and filled in)."""
+
+    @property
+    def work_dir(self) -> Path:
+        return self.run_dir / "work"
+
+
+@dataclass(frozen=True)
+class ExitInfo:
+    """How a job ended."""
+
+    reason: ExitReason
+    message: str
+    returncode: int | None = None
+    signal: int | None = None
+    ended_at: float | None = None
+    peak_rss_mb: float | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.reason == "exited" and self.returncode == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "message": self.message,
+            "returncode": self.returncode,
+            "signal": self.signal,
+            "ended_at": self.ended_at,
+            "peak_rss_mb": self.peak_rss_mb,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ExitInfo:
+        return cls(
+            reason=data.get("reason", "exited"),
+            message=str(data.get("message", "")),
+            returncode=data.get("returncode"),
+            signal=data.get("signal"),
+            ended_at=data.get("ended_at"),
+            peak_rss_mb=data.get("peak_rss_mb"),
+        )
+
+
+class JobState(enum.Enum):
+    RUNNING = "running"
+    EXITED = "exited"
+    GONE = "gone"
+    """The process is gone and left no exit record: the run is lost."""
+
+
+@dataclass(frozen=True)
+class Poll:
+    state: JobState
+    exit: ExitInfo | None = None
+    detail: str = ""
+
+
+Handle = dict[str, Any]
+
+
+class ExecutorError(Exception):
+    """An executor could not do what was asked (it says why, for the user)."""
+
+
+class Executor(Protocol):
+    """The executor interface. See the module docstring for the lifecycle."""
+
+    name: str
+    """The executor's kind, recorded on each run ("local", "docker", ...)."""
+    isolation: str
+    """How strongly a run is isolated ("process", "container", ...)."""
+
+    def prepare(self, job: Job) -> None: ...
+
+    def start(self, job: Job) -> Handle: ...
+
+    def poll(self, job: Job, handle: Handle) -> Poll: ...
+
+    def cancel(self, job: Job, handle: Handle, grace_s: float = 5.0) -> None: ...
+
+    def collect(self, job: Job, handle: Handle) -> ExitInfo: ...

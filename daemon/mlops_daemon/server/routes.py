@@ -1,0 +1,153 @@
+"""Every endpoint, declared once: its path, handler, and what it takes and returns.
+
+Tornado's URL table and the OpenAPI document are both generated from ``ROUTES``,
+so the served document cannot disagree with the server.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+from tornado.web import RequestHandler
+
+from mlops_kernel.schemas import (
+    DaemonInfo,
+    Health,
+    LogChunk,
+    LogQuery,
+    MetricsQuery,
+    ProjectList,
+    RunDetail,
+    RunMetrics,
+    RunPage,
+    RunQuery,
+    RunSpec,
+)
+
+from . import handlers as h
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    summary: str
+    response: type[BaseModel] | None
+    status: int = 200
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    errors: tuple[int, ...] = ()
+    public: bool = False
+    event_stream: bool = False
+    """Also answers ``text/event-stream`` (server-sent events)."""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str
+    """OpenAPI style, e.g. ``/api/runs/{run_id}``."""
+    handler: type[RequestHandler]
+    operations: tuple[Operation, ...] = field(default_factory=tuple)
+
+    @property
+    def pattern(self) -> str:
+        return re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.path) + "/?$"
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"\{(\w+)\}", self.path)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "/health",
+        h.HealthHandler,
+        (Operation("get", "Is the daemon up (no token needed)", Health, public=True),),
+    ),
+    Route(
+        "/api/openapi.json",
+        h.OpenApiHandler,
+        (Operation("get", "This document", None),),
+    ),
+    Route(
+        "/api/info",
+        h.InfoHandler,
+        (Operation("get", "The daemon's version, store, executors and load", DaemonInfo),),
+    ),
+    Route(
+        "/api/projects",
+        h.ProjectsHandler,
+        (Operation("get", "Projects that have runs", ProjectList),),
+    ),
+    Route(
+        "/api/runs",
+        h.RunsHandler,
+        (
+            Operation(
+                "get",
+                "List runs: filtered, sorted by any column, metric or param, paginated",
+                RunPage,
+                query=RunQuery,
+                errors=(400,),
+            ),
+            Operation(
+                "post",
+                "Submit a run; it is queued and starts when a worker is free",
+                RunDetail,
+                status=201,
+                body=RunSpec,
+                errors=(400,),
+            ),
+        ),
+    ),
+    Route(
+        "/api/runs/{run_id}",
+        h.RunHandler,
+        (Operation("get", "One run in full", RunDetail, errors=(404,)),),
+    ),
+    Route(
+        "/api/runs/{run_id}/metrics",
+        h.RunMetricsHandler,
+        (
+            Operation(
+                "get",
+                "Every point of every metric of a run (or of one key)",
+                RunMetrics,
+                query=MetricsQuery,
+                errors=(400, 404),
+            ),
+        ),
+    ),
+    Route(
+        "/api/runs/{run_id}/logs",
+        h.RunLogsHandler,
+        (
+            Operation(
+                "get",
+                "The run's output from a byte offset; follow=true streams it live",
+                LogChunk,
+                query=LogQuery,
+                errors=(400, 404),
+                event_stream=True,
+                description=(
+                    "With follow=true the answer is a text/event-stream: `log` events "
+                    "carry a LogChunk as JSON, one `end` event carries the final status."
+                ),
+            ),
+        ),
+    ),
+    Route(
+        "/api/runs/{run_id}/cancel",
+        h.RunCancelHandler,
+        (
+            Operation(
+                "post",
+                "Cancel a run; 409 if it has already ended",
+                RunDetail,
+                errors=(404, 409),
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,246 @@
+"""The run service: accepts runs, schedules them on a worker pool, drives each
+through the state machine from its executor's reports, and recovers after a crash.
+
+It never blocks the event loop: the store goes through ``AsyncStore`` and
+executors and ingestion through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Coroutine, Mapping
+from pathlib import Path
+from typing import Any
+
+from mlops_kernel.schemas import DaemonInfo, RunDetail, RunSpec, RunStatus
+
+from . import __version__
+from .config import DaemonConfig
+from .errors import IllegalTransition, InvalidInput, MlopsError
+from .executors.base import Executor, ExecutorError, ExitInfo, Handle, Job, JobState
+from .ingest import Ingester
+from .jobs import build_job, reattach_job, write_run_dir
+from .store.async_store import AsyncStore
+from .store.models import Run
+
+log = logging.getLogger(__name__)
+S = RunStatus
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def outcome(info: ExitInfo) -> RunStatus:
+    if info.succeeded:
+        return S.succeeded
+    return S.cancelled if info.reason == "cancelled" else S.failed
+
+
+class RunService:
+    def __init__(
+        self, config: DaemonConfig, db: AsyncStore, executors: Mapping[str, Executor]
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.store = db.store
+        self.executors = dict(executors)
+        self._wake = asyncio.Event()
+        self._active: dict[str, asyncio.Task[None]] = {}
+        self._cancels: set[str] = set()
+        self._stoppers: set[asyncio.Future[None]] = set()
+        self._dispatcher: asyncio.Task[None] | None = None
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._recover()
+        self._dispatcher = asyncio.create_task(self._dispatch(), name="mlops-dispatcher")
+
+    async def stop(self) -> None:
+        """Stop watching runs. Their processes go on; the next daemon reattaches."""
+        tasks = list(self._active.values())
+        if self._dispatcher is not None:
+            tasks.append(self._dispatcher)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- requests ------------------------------------------------------------
+
+    async def submit(self, spec: RunSpec) -> RunDetail:
+        executor = self._choose(spec.executor)
+        run_id = new_run_id()
+        run_dir = self.config.paths.runs / run_id
+        await asyncio.to_thread(build_job, self.config, run_id, run_dir, spec)  # validates
+        await asyncio.to_thread(write_run_dir, run_dir, spec)
+        detail = await self.db.call(self.store.create_run, run_id, spec, executor.name, run_dir)
+        self._wake.set()
+        return detail
+
+    async def cancel(self, run_id: str) -> RunDetail:
+        row = await self.db.call(self.store.request_cancel, run_id)
+        self._cancels.add(run_id)
+        if row.status == S.queued.value:
+            # If a worker took it meanwhile, the worker sees the request and stops it.
+            with contextlib.suppress(IllegalTransition):
+                await self.db.call(
+                    self.store.transition, run_id, S.cancelled, "cancelled before it started"
+                )
+        return await self.db.call(self.store.get_run, run_id)
+
+    async def info(self) -> DaemonInfo:
+        counts = await self.db.call(self.store.status_counts)
+        return DaemonInfo(
+            version=__version__,
+            api_version="1",
+            home=str(self.config.home),
+            database=self.store.dialect,
+            executors=sorted(self.executors),
+            concurrency=self.config.effective_concurrency,
+            runs_active=counts.get("preparing", 0) + counts.get("running", 0),
+            runs_queued=counts.get("queued", 0),
+        )
+
+    def _choose(self, kind: str) -> Executor:
+        name = "local" if kind == "auto" else kind
+        if name not in self.executors:
+            raise InvalidInput(
+                f"executor {kind!r} is not available here; use one of "
+                f"{', '.join(['auto', *sorted(self.executors)])}"
+            )
+        return self.executors[name]
+
+    # -- the worker pool -----------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        while True:
+            self._wake.clear()
+            free = self.config.effective_concurrency - len(self._active)
+            if free > 0:
+                try:
+                    queued = await self.db.call(self.store.rows_with_status, [S.queued])
+                except Exception:
+                    log.exception("could not read the queue; trying again")
+                    queued = []
+                for row in [r for r in queued if r.id not in self._active][:free]:
+                    self._track(row.id, self._drive(row))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+
+    def _track(self, run_id: str, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro, name=f"run-{run_id}")
+        self._active[run_id] = task
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._active.pop(run_id, None)
+            self._cancels.discard(run_id)
+            self._wake.set()
+
+        task.add_done_callback(done)
+
+    async def _drive(self, row: Run) -> None:
+        run_id = row.id
+        try:
+            await self.db.call(self.store.transition, run_id, S.preparing)
+        except IllegalTransition:
+            return  # cancelled while queued
+        try:
+            spec = RunSpec.model_validate_json(row.spec_json)
+            executor = self.executors[row.executor]
+            job = await asyncio.to_thread(build_job, self.config, run_id, Path(row.run_dir), spec)
+            await asyncio.to_thread(executor.prepare, job)
+            if run_id in self._cancels:
+                await self._end(run_id, S.cancelled, "cancelled before it started")
+                return
+            handle = await asyncio.to_thread(executor.start, job)
+            await self.db.call(
+                self.store.transition, run_id, S.running, handle_json=json.dumps(handle)
+            )
+        except asyncio.CancelledError:
+            raise
+        except (MlopsError, ExecutorError) as exc:
+            await self._end(run_id, S.failed, f"could not start: {exc}")
+            return
+        except Exception as exc:
+            log.exception("run %s: preparing failed", run_id)
+            await self._end(run_id, S.failed, f"could not start (internal error): {exc!r}")
+            return
+        await self._watch(
+            run_id, job, executor, handle, Ingester(self.store, run_id, job.run_dir, 0)
+        )
+
+    async def _watch(
+        self, run_id: str, job: Job, executor: Executor, handle: Handle, ingester: Ingester
+    ) -> None:
+        """Poll the executor and ingest until the run ends; then record how it ended."""
+        cancel_sent = False
+        while True:
+            poll = await asyncio.to_thread(executor.poll, job, handle)
+            try:
+                await asyncio.to_thread(ingester.ingest)
+            except Exception:
+                log.exception("run %s: ingestion failed; will retry", run_id)
+            if poll.state is JobState.RUNNING:
+                if run_id in self._cancels and not cancel_sent:
+                    cancel_sent = True
+                    grace = self.config.cancel_grace_s
+                    stopper = asyncio.create_task(
+                        asyncio.to_thread(executor.cancel, job, handle, grace)
+                    )
+                    self._stoppers.add(stopper)
+                    stopper.add_done_callback(self._stoppers.discard)
+                await asyncio.sleep(self.config.poll_interval_s)
+                continue
+            await asyncio.to_thread(ingester.finish)
+            if poll.state is JobState.GONE:
+                await self._end(run_id, S.lost, poll.detail or "the run's process is gone")
+                return
+            info = await asyncio.to_thread(executor.collect, job, handle)
+            await self._end(run_id, outcome(info), info.message, exit_code=info.returncode)
+            return
+
+    async def _end(self, run_id: str, status: RunStatus, reason: str, **fields: object) -> None:
+        try:
+            await self.db.call(self.store.transition, run_id, status, reason, **fields)
+        except IllegalTransition as exc:
+            log.warning("run %s: %s", run_id, exc)
+
+    # -- after a crash ---------------------------------------------------------
+
+    async def _recover(self) -> None:
+        """Reattach to runs whose process outlived the previous daemon; the rest are lost."""
+        rows = await self.db.call(self.store.rows_with_status, [S.preparing, S.running])
+        for row in rows:
+            await self._recover_one(row)
+
+    async def _recover_one(self, row: Run) -> None:
+        run_id = row.id
+        executor = self.executors.get(row.executor)
+        if not row.handle_json or executor is None:
+            why = (
+                "the daemon stopped before this run's process started"
+                if executor is not None
+                else f"its executor {row.executor!r} is not available any more"
+            )
+            await self._end(run_id, S.lost, why)
+            return
+        if row.cancel_requested:
+            self._cancels.add(run_id)
+        spec = RunSpec.model_validate_json(row.spec_json)
+        job = reattach_job(run_id, Path(row.run_dir), spec)
+        handle: Handle = json.loads(row.handle_json)
+        poll = await asyncio.to_thread(executor.poll, job, handle)
+        ingester = Ingester(self.store, run_id, job.run_dir, row.metrics_offset)
+        if poll.state is JobState.GONE:
+            await asyncio.to_thread(ingester.finish)
+            await self._end(run_id, S.lost, f"{poll.detail} (found when the daemon restarted)")
+            return
+        if row.status == S.preparing.value:
+            await self.db.call(self.store.transition, run_id, S.running)
+        log.info("run %s: reattached (%s)", run_id, poll.state.value)
+        self._track(run_id, self._watch(run_id, job, executor, handle, ingester))

@@ -1,0 +1,120 @@
+"""The database tables (SQLModel). The daemon is their only writer.
+
+Schema changes go through Alembic (``migrations/versions``); a test checks that
+the migrations and these models agree.
+
+Metric values: SQLite cannot store NaN (it turns it into NULL), so on every
+database a NULL metric value means NaN. Infinities are stored as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Float, ForeignKey, Index, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "project"
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(sa_column=Column(String(4096), nullable=False, unique=True))
+    name: str = Field(sa_column=Column(String(255), nullable=False))
+    created_at: datetime
+
+
+class Run(SQLModel, table=True):
+    __tablename__ = "run"
+    __table_args__ = (
+        Index("ix_run_status_created", "status", "created_at"),
+        Index("ix_run_project_created", "project_id", "created_at"),
+    )
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    project_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), nullable=False)
+    )
+    name: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    entry_point: str = Field(sa_column=Column(String(1024), nullable=False))
+    executor: str = Field(sa_column=Column(String(32), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    status_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    spec_json: str = Field(sa_column=Column(Text, nullable=False))
+    run_dir: str = Field(sa_column=Column(String(4096), nullable=False))
+    created_at: datetime = Field(index=True)
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_s: float | None = None
+    exit_code: int | None = None
+    handle_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    cancel_requested: bool = False
+    metrics_offset: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    """Bytes of metrics.jsonl already ingested, committed with the rows they held."""
+    tags_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
+class Param(SQLModel, table=True):
+    __tablename__ = "param"
+    __table_args__ = (Index("ix_param_key_num", "key", "value_num"),)
+
+    run_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+    )
+    key: str = Field(sa_column=Column(String(250), primary_key=True))
+    value_json: str = Field(sa_column=Column(Text, nullable=False))
+    value_num: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    """The value as a number where it is one, so that sorting by a param is numeric."""
+
+
+class Metric(SQLModel, table=True):
+    __tablename__ = "metric"
+    __table_args__ = (Index("ix_metric_run_key_step", "run_id", "key", "step"),)
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    run_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("run.id", ondelete="CASCADE"), nullable=False)
+    )
+    key: str = Field(sa_column=Column(String(250), nullable=False))
+    step: int = Field(sa_column=Column(BigInteger, nullable=False))
+    value: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    time_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class LatestMetric(SQLModel, table=True):
+    """The last point of each metric of each run: what run tables show and sort by."""
+
+    __tablename__ = "latest_metric"
+    __table_args__ = (Index("ix_latest_metric_key_value", "key", "value"),)
+
+    run_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+    )
+    key: str = Field(sa_column=Column(String(250), primary_key=True))
+    step: int = Field(sa_column=Column(BigInteger, nullable=False))
+    value: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    time_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class Artifact(SQLModel, table=True):
+    __tablename__ = "artifact"
+
+    run_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+    )
+    path: str = Field(sa_column=Column(String(1024), primary_key=True))
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sha256: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
