@@ -46,7 +46,9 @@ def find_daemon(paths: HomePaths) -> DaemonAddress:
     try:
         info = json.loads(paths.info.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
-        raise DaemonUnavailable(f"no mlops daemon is running for {paths.root}; {START_HINT}") from None
+        raise DaemonUnavailable(
+            f"no mlops daemon is running for {paths.root}; {START_HINT}"
+        ) from None
     token = read_token(paths)
     if not token:
         raise DaemonUnavailable(f"{paths.token} is missing; {START_HINT}")
@@ -86,7 +88,7 @@ class Client:
             resp = self._send(conn, "GET", path, None, query)
             if resp.status != 200:
                 self._decode(resp.status, resp.read())
-            event, data = "message", []
+            event, data = "message", list[str]()
             for raw in resp:
                 line = raw.decode("utf-8").rstrip("\r\n")
                 if not line:

@@ -53,7 +53,7 @@ class HomeLock:
         self._fh: IO[str] | None = None
 
     def __enter__(self) -> HomeLock:
-        fh = open(self.paths.lock, "a+")  # noqa: SIM115 - held for the daemon's lifetime
+        fh = open(self.paths.lock, "a+")  # held for the daemon's lifetime
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

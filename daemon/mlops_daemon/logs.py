@@ -8,7 +8,11 @@ from mlops_kernel import runfiles
 
 
 def read_log(run_dir: Path, offset: int, max_bytes: int) -> tuple[str, int, int]:
-    """(text, next offset, file size) of the run's log from ``offset``."""
+    """(text, next offset, file size) of the run's log from ``offset``.
+
+    A page ends on a character boundary (so the next page starts on one). A
+    character still being written at the end of the file waits for its rest.
+    """
     path = run_dir / runfiles.LOG_FILE
     try:
         with open(path, "rb") as fh:
@@ -16,24 +20,33 @@ def read_log(run_dir: Path, offset: int, max_bytes: int) -> tuple[str, int, int]
             if offset >= size:
                 return "", min(offset, size), size
             fh.seek(offset)
-            data = fh.read(max_bytes)
+            data = fh.read(max_bytes + 3)
     except FileNotFoundError:
         return "", 0, 0
-    data = _whole_characters(data, at_end=offset + len(data) >= size)
+    data = data[: _boundary(data, max_bytes)]
     return data.decode("utf-8", errors="replace"), offset + len(data), size
 
 
-def _whole_characters(data: bytes, at_end: bool) -> bytes:
-    """Drop a multi-byte character cut in half at the end of ``data``."""
-    if at_end:
-        return data
-    for cut in range(1, 4):
-        if len(data) < cut:
-            break
-        byte = data[-cut]
-        if byte & 0xC0 != 0x80:  # a lead byte or ASCII
-            return data if _char_length(byte) <= cut else data[:-cut]
-    return data
+def _is_continuation(byte: int) -> bool:
+    return byte & 0xC0 == 0x80
+
+
+def _boundary(data: bytes, limit: int) -> int:
+    """The largest cut ≤ ``limit`` that ends on a whole character (at least one)."""
+    cut = min(limit, len(data))
+    while cut > 0 and cut < len(data) and _is_continuation(data[cut]):
+        cut -= 1
+    if cut == 0:  # the first character alone is longer than the limit
+        cut = 1
+        while cut < len(data) and _is_continuation(data[cut]):
+            cut += 1
+    # A character cut short by the end of the data (still being written) waits.
+    start = cut - 1
+    while start > 0 and _is_continuation(data[start]):
+        start -= 1
+    if start >= 0 and start + _char_length(data[start]) > cut and start > 0:
+        cut = start
+    return cut
 
 
 def _char_length(lead: int) -> int:

@@ -114,7 +114,9 @@ def start_background(config: DaemonConfig, quiet: bool = False) -> bool:
         client = running_client(config)
         if client is not None and find_daemon(paths).pid == proc.pid:
             if not quiet:
-                print(f"mlops daemon started (pid {proc.pid}) at http://{client.host}:{client.port}")
+                print(
+                    f"mlops daemon started (pid {proc.pid}) at http://{client.host}:{client.port}"
+                )
             return True
         time.sleep(0.1)
     print(f"the daemon did not answer within 60 s; see {paths.log}", file=sys.stderr)

@@ -62,7 +62,8 @@ def run_table(runs: list[dict[str, Any]]) -> str:
 def run_detail(r: dict[str, Any]) -> str:
     lines = [
         f"run {r['id']}" + (f"  ({r['name']})" if r.get("name") else ""),
-        f"  status:      {r['status']}" + (f" — {r['status_reason']}" if r.get("status_reason") else ""),
+        f"  status:      {r['status']}"
+        + (f" — {r['status_reason']}" if r.get("status_reason") else ""),
         f"  project:     {r['project']}",
         f"  entry point: {r['entry_point']}",
         f"  executor:    {r['executor']}",

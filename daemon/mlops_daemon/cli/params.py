@@ -17,9 +17,7 @@ def parse_param(text: str, option: str = "--param") -> tuple[str, ParamValue]:
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise InvalidInput(
-            f"{option} expects KEY=VALUE (e.g. {option} lr=0.01), got {text!r}"
-        )
+        raise InvalidInput(f"{option} expects KEY=VALUE (e.g. {option} lr=0.01), got {text!r}")
     return key, typed_value(raw)
 
 
@@ -29,7 +27,7 @@ def typed_value(raw: str) -> ParamValue:
     except json.JSONDecodeError:
         return raw
     if isinstance(value, str | int | float | bool) or value is None:
-        return value  # type: ignore[no-any-return]
+        return value
     return raw  # lists and objects stay text: params are scalars
 
 

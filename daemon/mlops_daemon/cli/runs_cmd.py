@@ -25,7 +25,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     run.add_argument("--gpus", type=int, default=0)
     run.add_argument("--timeout", type=float, default=None, help="wall-clock limit in seconds")
     run.add_argument("--name", default=None)
-    run.add_argument("--follow", "-f", action="store_true", help="stream logs; exit with the outcome")
+    run.add_argument(
+        "--follow", "-f", action="store_true", help="stream logs; exit with the outcome"
+    )
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.set_defaults(func=cmd_run, needs_daemon=True)
 
@@ -80,10 +82,28 @@ def cmd_run(args: argparse.Namespace, client: Client) -> int:
         print(json.dumps({"id": run["id"], "status": run["status"]}) if args.json else run["id"])
         return 0
     if not args.json:
-        print(f"run {run['id']} queued; following its output (Ctrl-C stops following)", file=sys.stderr)
+        print(
+            f"run {run['id']} queued; following its output (Ctrl-C stops following)",
+            file=sys.stderr,
+        )
     final = follow(client, run["id"], out=sys.stderr if args.json else sys.stdout)
     if args.json:
-        print(json.dumps({k: final[k] for k in ("id", "status", "status_reason", "metrics", "params", "exit_code", "duration_s")}))
+        print(
+            json.dumps(
+                {
+                    k: final[k]
+                    for k in (
+                        "id",
+                        "status",
+                        "status_reason",
+                        "metrics",
+                        "params",
+                        "exit_code",
+                        "duration_s",
+                    )
+                }
+            )
+        )
     else:
         print(_ending(final), file=sys.stderr)
     return fmt.EXIT_BY_STATUS.get(final["status"], 1)

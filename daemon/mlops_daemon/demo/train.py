@@ -27,7 +27,9 @@ X_train, X_test, y_train, y_test = train_test_split(
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 
-model = SGDClassifier(loss="log_loss", alpha=float(params["alpha"]), random_state=int(params["seed"]))
+model = SGDClassifier(
+    loss="log_loss", alpha=float(params["alpha"]), random_state=int(params["seed"])
+)
 classes = np.unique(y)
 rng = np.random.default_rng(int(params["seed"]))
 for epoch in range(int(params["epochs"])):

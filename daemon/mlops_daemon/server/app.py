@@ -58,7 +58,13 @@ async def serve(config: DaemonConfig, ready: asyncio.Event | None = None) -> Non
         server.add_sockets(sockets)
         await service.start()
         _write_presence(config, port)
-        log.info("mlops daemon %s listening on http://%s:%d (home %s)", __version__, HOST, port, config.home)
+        log.info(
+            "mlops daemon %s listening on http://%s:%d (home %s)",
+            __version__,
+            HOST,
+            port,
+            config.home,
+        )
         print(f"mlops daemon listening on http://{HOST}:{port}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -7,11 +7,11 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from http import HTTPStatus
 from types import TracebackType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from tornado import httputil
 from tornado.web import HTTPError, RequestHandler
 
 from mlops_kernel.schemas import ErrorBody
@@ -21,7 +21,12 @@ from ..errors import InvalidInput, MlopsError, NotFound, Unauthorized
 log = logging.getLogger("mlops_daemon.api")
 M = TypeVar("M", bound=BaseModel)
 
-HTTP_CODES = {400: "invalid_input", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
+HTTP_CODES = {
+    400: "invalid_input",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+}
 
 
 class ApiHandler(RequestHandler):
@@ -87,8 +92,9 @@ class ApiHandler(RequestHandler):
         elif isinstance(exc, HTTPError) and exc.log_message:
             body = ErrorBody(error=HTTP_CODES.get(status_code, "error"), message=exc.log_message)
         elif status_code < 500:
-            reason = httputil.responses.get(status_code, "error")
-            body = ErrorBody(error=HTTP_CODES.get(status_code, "error"), message=reason)
+            body = ErrorBody(
+                error=HTTP_CODES.get(status_code, "error"), message=_phrase(status_code)
+            )
         else:
             body = ErrorBody(
                 error="internal_error",
@@ -129,3 +135,10 @@ def validate(model: type[M], data: Any, where: str) -> M:
         ]
         summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:5])
         raise InvalidInput(f"invalid {where}: {summary}", details=details) from None
+
+
+def _phrase(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return "error"

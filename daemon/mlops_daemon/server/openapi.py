@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -26,9 +27,7 @@ def build_openapi() -> dict[str, Any]:
     refs, defs = models_json_schema(models, ref_template=REF)
     paths: dict[str, Any] = {}
     for route in ROUTES:
-        paths[route.path] = {
-            op.method: _operation(route, op, refs) for op in route.operations
-        }
+        paths[route.path] = {op.method: _operation(route, op, refs) for op in route.operations}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -60,7 +59,7 @@ def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
 def _operation(route: Route, op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "summary": op.summary,
-        "operationId": f"{op.method}_{route.path.strip('/').replace('/', '_').replace('{', '').replace('}', '').replace('.', '_')}",
+        "operationId": f"{op.method}_{re.sub(r'[^A-Za-z0-9]+', '_', route.path).strip('_')}",
         "parameters": _parameters(route, op),
         "responses": _responses(op, refs),
     }
