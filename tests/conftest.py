@@ -1,0 +1,18 @@
+"""Root conftest: makes tests/support importable and registers its fixtures.
+
+There are no __init__.py files under tests/, and pyproject.toml sets no
+pytest ``pythonpath``, so the tests directory is put on sys.path here,
+explicitly, rather than relying on pytest's default "prepend" import mode
+(which would stop working under ``--import-mode=importlib``).
+"""
+
+import sys
+from pathlib import Path
+
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+
+# Fixture modules: each is loaded as a pytest plugin, so its fixtures are
+# available to every test.
+pytest_plugins = ["support.postgres", "support.daemon"]
