@@ -8,11 +8,12 @@ training container, the daemon and the CLI all share the same definitions.
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 API_VERSION = "1"
 
@@ -21,6 +22,8 @@ NonFinite = Literal["NaN", "Infinity", "-Infinity"]
 MetricValue = float | NonFinite
 
 ParamKey = Annotated[str, StringConstraints(min_length=1, max_length=250)]
+NO_NUL = r"^[^\x00]*$"
+"""No NUL character: a path or module name cannot hold one (the OS refuses it)."""
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=250)]
 
 
@@ -78,12 +81,12 @@ class Resources(Strict):
 class RunSpec(Strict):
     """What to run: the request body of ``POST /api/runs``."""
 
-    project: Annotated[str, StringConstraints(min_length=1, max_length=4096)] = Field(
-        description="Absolute path of the project directory."
+    project: Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=NO_NUL)] = (
+        Field(description="Absolute path of the project directory.")
     )
-    entry_point: Annotated[str, StringConstraints(min_length=1, max_length=1024)] = Field(
-        description="A script path relative to the project, or 'package.module:function'."
-    )
+    entry_point: Annotated[
+        str, StringConstraints(min_length=1, max_length=1024, pattern=NO_NUL)
+    ] = Field(description="A script path relative to the project, or 'package.module:function'.")
     params: dict[ParamKey, ParamValue] = Field(default_factory=dict)
     env: dict[EnvName, Annotated[str, StringConstraints(max_length=32768)]] = Field(
         default_factory=dict,
@@ -189,6 +192,11 @@ class ErrorBody(BaseModel):
     details: list[dict[str, str]] | None = None
 
 
+SORT_PATTERN = (
+    r"^(created_at|started_at|ended_at|duration|status|entry_point|name|(metrics|params)\..+)$"
+)
+
+
 class RunQuery(Strict):
     """Query parameters of ``GET /api/runs``."""
 
@@ -196,6 +204,7 @@ class RunQuery(Strict):
     per_page: Annotated[int, Field(ge=1, le=500)] = 50
     sort: Annotated[str, StringConstraints(max_length=300)] = Field(
         default="created_at",
+        json_schema_extra={"pattern": SORT_PATTERN},
         description=(
             "created_at, started_at, ended_at, duration, status, entry_point, "
             "metrics.<key> or params.<key>."
@@ -208,6 +217,16 @@ class RunQuery(Strict):
     project: Annotated[str, StringConstraints(max_length=4096)] | None = Field(
         default=None, description="A project's absolute path or numeric id."
     )
+
+    @field_validator("sort")
+    @classmethod
+    def _known_sort(cls, value: str) -> str:
+        if not re.match(SORT_PATTERN, value):
+            raise ValueError(
+                f"cannot sort by {value!r}: use created_at, started_at, ended_at, duration, "
+                "status, entry_point, name, metrics.<key> or params.<key>"
+            )
+        return value
 
 
 class LogQuery(Strict):

@@ -18,8 +18,14 @@ def check_project(spec: RunSpec) -> Path:
         raise InvalidInput(
             f"project {spec.project!r} must be an absolute path (the CLI resolves it for you)"
         )
-    if not project.is_dir():
+    try:
+        exists, is_dir = project.exists(), project.is_dir()
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"project {spec.project!r} is not a usable path: {exc}") from exc
+    if not exists:
         raise InvalidInput(f"project directory {spec.project} does not exist")
+    if not is_dir:
+        raise InvalidInput(f"project {spec.project} is a file, not a directory")
     return project
 
 
@@ -27,23 +33,42 @@ def command_for(spec: RunSpec, python: str = sys.executable) -> list[str]:
     """The argv that runs ``spec.entry_point`` (raises InvalidInput when it cannot)."""
     project = check_project(spec)
     entry = spec.entry_point.strip()
-    if ":" in entry:
-        try:
-            module, _function = parse_entry_point(entry)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
-        if not _module_exists(project, module):
-            raise InvalidInput(
-                f"module {module!r} was found neither in {project} nor among the installed packages"
-            )
-        return [python, "-m", "mlops_kernel.launch", entry]
-    script = (project / entry).resolve()
+    try:
+        if ":" in entry:
+            return _function_command(project, entry, python)
+        return [python, str(_script(project, entry))]
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, InvalidInput):
+            raise
+        raise InvalidInput(f"entry point {entry!r} is not a usable path: {exc}") from exc
+
+
+def _function_command(project: Path, entry: str, python: str) -> list[str]:
+    try:
+        module, _function = parse_entry_point(entry)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    if not _module_exists(project, module):
+        raise InvalidInput(
+            f"module {module!r} was found neither in {project} nor among the installed packages"
+        )
+    return [python, "-m", "mlops_kernel.launch", entry]
+
+
+def _script(project: Path, entry: str) -> Path:
+    root = project.resolve()
+    script = (root / entry).resolve()
+    if not script.is_relative_to(root):
+        raise InvalidInput(
+            f"script {entry!r} lies outside the project {project}; runs may only start "
+            "code that is part of their project"
+        )
     if not script.is_file():
         raise InvalidInput(
             f"script {entry!r} does not exist in {project}; give a path relative to the "
             "project, or 'package.module:function'"
         )
-    return [python, str(script)]
+    return script
 
 
 def _module_exists(project: Path, module: str) -> bool:

@@ -104,7 +104,7 @@ def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
         else {"application/json": {"schema": {"type": "object"}}}
     )
     if op.event_stream:
-        content["text/event-stream"] = {"schema": {"type": "string"}}
+        content["text/event-stream"] = {"schema": _event_schema(op, refs)}
     responses: dict[str, Any] = {str(op.status): {"description": "OK", "content": content}}
     codes = set(op.errors)
     if not op.public:
@@ -112,3 +112,24 @@ def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     for code in sorted(codes):
         responses[str(code)] = {"description": ERROR_TEXT[code], "content": error}
     return responses
+
+
+def _event_schema(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+    """One server-sent event (in OpenAPI 3.1 a stream's ``schema`` describes each event):
+    ``log`` events carry the operation's response model as JSON, the one ``end``
+    event the run's final status."""
+
+    def event(name: str, payload: dict[str, Any]) -> dict[str, Any]:
+        data = {"type": "string", "contentMediaType": "application/json", "contentSchema": payload}
+        return {
+            "type": "object",
+            "properties": {"event": {"const": name}, "data": data},
+            "required": ["event", "data"],
+        }
+
+    end = {
+        "type": "object",
+        "properties": {"status": {"$ref": REF.format(model="RunStatus")}},
+        "required": ["status"],
+    }
+    return {"oneOf": [event("log", refs[(op.response, "serialization")]), event("end", end)]}

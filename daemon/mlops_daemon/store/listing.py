@@ -42,8 +42,9 @@ def filters(session: Session, q: RunQuery) -> list[ColumnElement[bool]]:
 
 def project_id(session: Session, ref: str) -> int:
     """A project named by its numeric id or its path (-1 where none matches)."""
-    if ref.isdigit():
-        return int(ref)
+    if ref.isascii() and ref.isdigit():
+        number = int(ref)
+        return number if number < 2**63 else -1
     found = session.execute(select(col(Project.id)).where(col(Project.path) == ref)).scalar()
     return int(found) if found is not None else -1
 
