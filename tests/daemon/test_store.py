@@ -162,12 +162,8 @@ def test_concurrent_writers_do_not_lose_updates(store: Store) -> None:
         make_run(store, f"r{i}")
 
     def ingest(run_id: str) -> None:
-        offset = 0
-        for step in range(50):
-            assert store.ingest_metrics(
-                run_id, [("x", float(step), step, step)], offset, offset + 1
-            )
-            offset += 1
+        for step in range(50):  # each point is one byte of a pretend file
+            assert store.ingest_metrics(run_id, [("x", float(step), step, step)], step, step + 1)
 
     threads = [threading.Thread(target=ingest, args=(f"r{i}",)) for i in range(4)]
     for t in threads:
