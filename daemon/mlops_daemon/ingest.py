@@ -74,16 +74,11 @@ class Ingester:
                 return total
 
     def _parse(self, data: bytes) -> list[MetricPoint]:
-        points: list[MetricPoint] = []
-        for line in data.splitlines():
-            if not line.strip():
-                continue
-            try:
-                points.append(runfiles.decode_metric(line))
-            except ValueError as exc:
-                self.bad_lines += 1
-                if self.bad_lines <= 5:
-                    log.warning("run %s: skipped a bad metric line (%s)", self.run_id, exc)
+        points, problems = runfiles.decode_metrics(data)
+        for problem in problems:
+            self.bad_lines += 1
+            if self.bad_lines <= 5:
+                log.warning("run %s: skipped a bad metric line (%s)", self.run_id, problem)
         return points
 
     def _json_file(self, name: str, apply: Callable[[dict[str, object]], None]) -> None:

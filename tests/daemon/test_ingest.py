@@ -95,3 +95,19 @@ def test_a_missing_metrics_file_is_fine(setup: tuple[Store, Path]) -> None:
     store, run_dir = setup
     assert Ingester(store, "r1", run_dir, 0).ingest() == 0
     assert json.loads(store.metrics("r1").model_dump_json())["series"] == []
+
+
+def test_the_block_parser_agrees_with_the_line_parser() -> None:
+    lines = [
+        runfiles.encode_metric(f"k{i % 3}", v, i, 1000 + i)
+        for i, v in enumerate([0.5, 2, float("nan"), float("inf"), -float("inf"), 1e300, -0.0, 7])
+    ]
+    block = "".join(lines).encode()
+    fast, problems = runfiles.decode_metrics(block)
+    slow = [runfiles.decode_metric(line) for line in lines]
+    assert problems == []
+    assert [repr(p) for p in fast] == [repr(p) for p in slow]
+    # One bad line in the block: the others still come through, in order.
+    mixed = (lines[0] + '{"k": "x", "v": true, "s": 1, "t": 1}\n' + lines[1]).encode()
+    points, problems = runfiles.decode_metrics(mixed)
+    assert [p[2] for p in points] == [0, 1] and len(problems) == 1

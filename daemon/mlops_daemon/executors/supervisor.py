@@ -22,6 +22,7 @@ import math
 import os
 import re
 import resource
+import select
 import signal
 import subprocess
 import sys
@@ -105,6 +106,14 @@ def log(message: str) -> None:
     """One diagnostic line on stderr, which the executor points at supervisor.log."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     print(f"{stamp} [supervisor {os.getpid()}] {message}", file=sys.stderr, flush=True)
+
+
+def open_pidfd(pid: int) -> int | None:
+    """A file descriptor that becomes readable when ``pid`` exits (Linux 5.3+), or None."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def format_seconds(seconds: float) -> str:
@@ -257,13 +266,25 @@ class Supervisor:
             self.stop("memory", 0.0)
 
     def watch(self) -> None:
-        """Tick until the run's process has exited."""
-        while True:
-            self.reap()
-            if self.child_status is not None:
-                return
-            self.check_limits()
-            time.sleep(TICK_S)
+        """Tick until the run's process has exited.
+
+        Between ticks it waits on a pidfd of the run's process where the kernel
+        offers one, so the exit is seen the moment it happens, not a tick later.
+        """
+        pidfd = open_pidfd(self.child_pid)
+        try:
+            while True:
+                self.reap()
+                if self.child_status is not None:
+                    return
+                self.check_limits()
+                if pidfd is None:
+                    time.sleep(TICK_S)
+                else:
+                    select.select([pidfd], [], [], TICK_S)
+        finally:
+            if pidfd is not None:
+                os.close(pidfd)
 
     def clean_up(self) -> None:
         """Kill what the run left behind (grandchildren) and reap it, briefly."""

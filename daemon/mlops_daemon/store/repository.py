@@ -10,6 +10,7 @@ waiting on a Python lock is cheaper than on ``database is locked``).
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from sqlmodel import col
 
 from mlops_kernel.schemas import (
     MetricSeries,
+    MetricValue,
     ParamValue,
     ProjectList,
     ProjectOut,
@@ -55,6 +57,11 @@ class Store:
         self.dialect = self.engine.dialect.name
         migrate(self.engine)
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        self._insert_metric_sql = (
+            "INSERT INTO metric (run_id, key, step, value, time_ms) "
+            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})"
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -126,13 +133,18 @@ class Store:
     def list_runs(self, q: RunQuery) -> RunPage:
         with self.session() as s:
             conditions = listing.filters(s, q)
-            stmt = select(Run, col(Project.path)).join(
-                Project, col(Project.id) == col(Run.project_id)
-            )
+            # First the page's ids (the sort touches only narrow columns), then their rows.
+            id_stmt = select(col(Run.id))
             if conditions:
-                stmt = stmt.where(*conditions)
-            rows = s.execute(listing.sorted_page(stmt, q)).all()
-            ids = [r[0].id for r in rows]
+                id_stmt = id_stmt.where(*conditions)
+            ids = list(s.execute(listing.sorted_page(id_stmt, q)).scalars())
+            position = {run_id: i for i, run_id in enumerate(ids)}
+            stmt = (
+                select(Run, col(Project.path))
+                .join(Project, col(Project.id) == col(Run.project_id))
+                .where(col(Run.id).in_(ids))
+            )
+            rows = sorted(s.execute(stmt).all(), key=lambda r: position[r[0].id])
             params = views.params_by_run(s.scalars(select(Param).where(col(Param.run_id).in_(ids))))
             metrics = views.metrics_by_run(
                 s.scalars(select(LatestMetric).where(col(LatestMetric.run_id).in_(ids)))
@@ -215,18 +227,11 @@ class Store:
                 return False
             if not points:
                 return True
-            s.execute(
-                Metric.__table__.insert(),  # type: ignore[attr-defined]
-                [
-                    {
-                        "run_id": run_id,
-                        "key": k,
-                        "value": views.stored_metric(v),
-                        "step": st,
-                        "time_ms": t,
-                    }
-                    for k, v, st, t in points
-                ],
+            # The hot path of ingestion: plain tuples through the driver's executemany
+            # (the ORM's per-row parameter handling would cost more than the insert).
+            s.connection().exec_driver_sql(
+                self._insert_metric_sql,
+                [(run_id, k, st, views.stored_metric(v), t) for k, v, st, t in points],
             )
             self._upsert_latest(s, run_id, points)
             return True
@@ -240,15 +245,24 @@ class Store:
             if key is not None:
                 stmt = stmt.where(col(Metric.key) == key)
             stmt = stmt.order_by(col(Metric.key), col(Metric.step), col(Metric.id))
-            series: dict[str, MetricSeries] = {}
+            columns: dict[str, tuple[list[int], list[MetricValue], list[int]]] = {}
             for k, step, value, t in s.execute(stmt):
-                ser = series.get(k)
-                if ser is None:
-                    ser = series[k] = MetricSeries(key=k, steps=[], values=[], times=[])
-                ser.steps.append(step)
-                ser.values.append(views.loaded_metric(value))
-                ser.times.append(t)
-            return RunMetrics(run_id=run_id, series=list(series.values()))
+                steps, values, times = columns.setdefault(k, ([], [], []))
+                steps.append(step)
+                values.append(
+                    value
+                    if value is not None and math.isfinite(value)
+                    else views.loaded_metric(value)
+                )
+                times.append(t)
+            # Built without re-validation: the values come straight from our own columns.
+            return RunMetrics.model_construct(
+                run_id=run_id,
+                series=[
+                    MetricSeries.model_construct(key=k, steps=st, values=v, times=t)
+                    for k, (st, v, t) in columns.items()
+                ],
+            )
 
     def set_params(self, run_id: str, params: dict[str, ParamValue]) -> None:
         with self.session(write=True) as s:
