@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 S = RunStatus
 
 
+FIRST_POLL_S = 0.01
+"""A run is polled quickly at first, then less often (doubling up to the configured
+interval): short runs end with little delay, long ones cost little to watch."""
+
+
 def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -179,6 +184,7 @@ class RunService:
     ) -> None:
         """Poll the executor and ingest until the run ends; then record how it ended."""
         cancel_sent = False
+        delay = FIRST_POLL_S
         while True:
             poll = await asyncio.to_thread(executor.poll, job, handle)
             try:
@@ -194,7 +200,8 @@ class RunService:
                     )
                     self._stoppers.add(stopper)
                     stopper.add_done_callback(self._stoppers.discard)
-                await asyncio.sleep(self.config.poll_interval_s)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.config.poll_interval_s)
                 continue
             await asyncio.to_thread(ingester.finish)
             if poll.state is JobState.GONE:
@@ -221,19 +228,19 @@ class RunService:
     async def _recover_one(self, row: Run) -> None:
         run_id = row.id
         executor = self.executors.get(row.executor)
-        if not row.handle_json or executor is None:
-            why = (
-                "the daemon stopped before this run's process started"
-                if executor is not None
-                else f"its executor {row.executor!r} is not available any more"
-            )
-            await self._end(run_id, S.lost, why)
+        if executor is None:
+            await self._end(run_id, S.lost, f"its executor {row.executor!r} is not available")
+            return
+        job = reattach_job(run_id, Path(row.run_dir), RunSpec.model_validate_json(row.spec_json))
+        handle: Handle | None = json.loads(row.handle_json) if row.handle_json else None
+        if handle is None:
+            # The daemon may have died between starting the process and storing its handle.
+            handle = await asyncio.to_thread(executor.locate, job)
+        if handle is None:
+            await self._end(run_id, S.lost, "the daemon stopped before this run's process started")
             return
         if row.cancel_requested:
             self._cancels.add(run_id)
-        spec = RunSpec.model_validate_json(row.spec_json)
-        job = reattach_job(run_id, Path(row.run_dir), spec)
-        handle: Handle = json.loads(row.handle_json)
         poll = await asyncio.to_thread(executor.poll, job, handle)
         ingester = Ingester(self.store, run_id, job.run_dir, row.metrics_offset)
         if poll.state is JobState.GONE:
@@ -241,6 +248,8 @@ class RunService:
             await self._end(run_id, S.lost, f"{poll.detail} (found when the daemon restarted)")
             return
         if row.status == S.preparing.value:
-            await self.db.call(self.store.transition, run_id, S.running)
+            await self.db.call(
+                self.store.transition, run_id, S.running, handle_json=json.dumps(handle)
+            )
         log.info("run %s: reattached (%s)", run_id, poll.state.value)
         self._track(run_id, self._watch(run_id, job, executor, handle, ingester))

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +184,21 @@ def project(tmp_path: Path) -> Path:
     path = tmp_path / "project"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def daemon_factory(tmp_path: Path) -> Iterator[Callable[..., DaemonProcess]]:
+    """Start daemons with custom settings; all are stopped and their runs killed."""
+    started: list[DaemonProcess] = []
+
+    def make(name: str = "home2", **kwargs: Any) -> DaemonProcess:
+        proc = DaemonProcess(tmp_path / name, **kwargs)
+        started.append(proc)
+        return proc.start()
+
+    try:
+        yield make
+    finally:
+        for proc in started:
+            proc.stop()
+            kill_run_processes(proc.home)

@@ -8,6 +8,7 @@ Lifecycle, as the run service calls it::
 
     prepare(job)            blocking; may build things (a work dir, an image)
     handle = start(job)     returns a JSON-able handle, persisted in the store
+    locate(job)             after a crash: the handle of a job started but not recorded
     poll(job, handle)       -> Poll(state, exit)   (called every tick)
     cancel(job, handle)     asks the job to stop; poll later reports the exit
     collect(job, handle)    after the exit: final ExitInfo, resources released
@@ -120,3 +121,8 @@ class Executor(Protocol):
     def cancel(self, job: Job, handle: Handle, grace_s: float = 5.0) -> None: ...
 
     def collect(self, job: Job, handle: Handle) -> ExitInfo: ...
+
+    def locate(self, job: Job) -> Handle | None:
+        """The handle of a job that may have been started without its handle being stored
+        (the daemon died in between); None if it never started."""
+        ...

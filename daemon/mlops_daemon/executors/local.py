@@ -228,6 +228,26 @@ class LocalExecutor:
         self._reap(job, wait_s=2.0)
         return exit_info
 
+    def locate(self, job: Job) -> Handle | None:
+        """Rebuild the handle from what the supervisor recorded by itself.
+
+        supervisor.json holds the pids; exit.json alone means the start failed
+        (an empty handle: poll then reports the recorded ending). A launch.json
+        with neither means the supervisor may still be starting, so wait for
+        it a little. None: no supervisor was ever started for this job.
+        """
+        deadline = time.monotonic() + self.settings.start_timeout_s
+        while True:
+            info = read_json(job.run_dir / SUPERVISOR_FILE)
+            if isinstance(info, dict):
+                keys = ("supervisor_pid", "supervisor_create_time", "child_pid", "child_pgid")
+                return {key: info.get(key) for key in keys}
+            if (job.run_dir / EXIT_FILE).exists():
+                return {}
+            if not (job.run_dir / LAUNCH_FILE).exists() or time.monotonic() >= deadline:
+                return None
+            time.sleep(_POLL_INTERVAL_S)
+
     # -- helpers -------------------------------------------------------------
 
     def _write_launch(self, job: Job) -> None:
