@@ -109,6 +109,9 @@ def decode_metrics(data: bytes) -> tuple[list[tuple[str, float, int, int]], list
     """
     try:
         objs = json.loads(b"[" + data.strip().replace(b"\n", b",") + b"]")
+        quick = [(o["k"], o["v"], o["s"], o["t"]) for o in objs]
+        if all(map(_common_shape, quick)):
+            return quick, []
         return [_fast_point(obj) for obj in objs], []
     except (ValueError, TypeError, KeyError):
         pass
@@ -122,6 +125,17 @@ def decode_metrics(data: bytes) -> tuple[list[tuple[str, float, int, int]], list
         except ValueError as exc:
             problems.append(str(exc))
     return points, problems
+
+
+def _common_shape(p: tuple[Any, Any, Any, Any]) -> bool:
+    """Exactly what the tracker writes for a finite value (anything else: the careful path)."""
+    return (
+        type(p[0]) is str
+        and p[0] != ""
+        and type(p[1]) is float
+        and type(p[2]) is int
+        and type(p[3]) is int
+    )
 
 
 def _fast_point(obj: Any) -> tuple[str, float, int, int]:

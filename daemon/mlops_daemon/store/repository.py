@@ -41,7 +41,7 @@ from ..errors import NotFound
 from ..statemachine import check_transition
 from . import listing, views
 from .engine import make_engine, migrate
-from .models import Artifact, LatestMetric, Metric, Param, Project, Run
+from .models import Artifact, LatestMetric, Param, Project, Run
 
 MetricPoint = tuple[str, float, int, int]
 """(key, value, step, time in ms)"""
@@ -62,6 +62,10 @@ class Store:
             "INSERT INTO metric (run_id, key, step, value, time_ms) "
             f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})"
         )
+        series = "SELECT key, step, value, time_ms FROM metric WHERE run_id = {}{} "
+        order = "ORDER BY key, step, id"
+        self._series_sql = series.format(mark, "") + order
+        self._series_key_sql = series.format(mark, f" AND key = {mark}") + order
 
     def close(self) -> None:
         self.engine.dispose()
@@ -231,22 +235,26 @@ class Store:
             # (the ORM's per-row parameter handling would cost more than the insert).
             s.connection().exec_driver_sql(
                 self._insert_metric_sql,
-                [(run_id, k, st, views.stored_metric(v), t) for k, v, st, t in points],
+                # v == v is False only for NaN, which is stored as NULL (see models.py)
+                [(run_id, k, st, v if v == v else None, t) for k, v, st, t in points],
             )
             self._upsert_latest(s, run_id, points)
             return True
 
     def metrics(self, run_id: str, key: str | None = None) -> RunMetrics:
+        """Every point of the run's metrics (or of one key), as columns per key.
+
+        A hot path (a chart asks for whole series): the rows go through the
+        driver directly and the result is built without re-validation, since
+        every value comes straight from our own columns.
+        """
         with self.session() as s:
             self._row(s, run_id)
-            stmt = select(
-                col(Metric.key), col(Metric.step), col(Metric.value), col(Metric.time_ms)
-            ).where(col(Metric.run_id) == run_id)
-            if key is not None:
-                stmt = stmt.where(col(Metric.key) == key)
-            stmt = stmt.order_by(col(Metric.key), col(Metric.step), col(Metric.id))
+            args: tuple[str, ...] = (run_id,) if key is None else (run_id, key)
+            cursor = s.connection().connection.cursor()  # the driver's own cursor
+            cursor.execute(self._series_sql if key is None else self._series_key_sql, args)
             columns: dict[str, tuple[list[int], list[MetricValue], list[int]]] = {}
-            for k, step, value, t in s.execute(stmt):
+            for k, step, value, t in cursor.fetchall():
                 steps, values, times = columns.setdefault(k, ([], [], []))
                 steps.append(step)
                 values.append(
@@ -255,7 +263,6 @@ class Store:
                     else views.loaded_metric(value)
                 )
                 times.append(t)
-            # Built without re-validation: the values come straight from our own columns.
             return RunMetrics.model_construct(
                 run_id=run_id,
                 series=[
