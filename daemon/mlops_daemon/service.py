@@ -188,7 +188,8 @@ class RunService:
         while True:
             poll = await asyncio.to_thread(executor.poll, job, handle)
             try:
-                await asyncio.to_thread(ingester.ingest)
+                if await asyncio.to_thread(ingester.ingest):
+                    delay = FIRST_POLL_S  # the run is logging: keep up with it
             except Exception:
                 log.exception("run %s: ingestion failed; will retry", run_id)
             if poll.state is JobState.RUNNING:

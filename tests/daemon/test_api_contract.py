@@ -32,7 +32,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from support.daemon import DaemonProcess, kill_run_processes
+from support.daemon import DaemonProcess, running_daemon
 
 from mlops_daemon.server.openapi import build_openapi
 from mlops_daemon.server.routes import ROUTES
@@ -52,12 +52,8 @@ DUMMY_ID = "0123456789ab"
 @pytest.fixture(scope="module")
 def api_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
     """One daemon for the module: no test here depends on what another created."""
-    proc = DaemonProcess(tmp_path_factory.mktemp("contract") / "home").start()
-    try:
+    with running_daemon(tmp_path_factory.mktemp("contract") / "home") as proc:
         yield proc
-    finally:
-        proc.stop()
-        kill_run_processes(proc.home)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from support.daemon import DaemonProcess, kill_run_processes
+from support.daemon import DaemonProcess, running_daemon
 
 pytestmark = pytest.mark.slow
 
@@ -33,12 +33,8 @@ UNKNOWN_ID = "feedfacecafe"
 @pytest.fixture(scope="module")
 def bad_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
     """One daemon for the module: the tests only read, or create runs of their own."""
-    proc = DaemonProcess(tmp_path_factory.mktemp("bad-input") / "home").start()
-    try:
+    with running_daemon(tmp_path_factory.mktemp("bad-input") / "home") as proc:
         yield proc
-    finally:
-        proc.stop()
-        kill_run_processes(proc.home)
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 from support.daemon import DaemonProcess, kill_run_processes
+from support.runs import wait_for
 
 from mlops_daemon.process import is_alive
 
@@ -85,18 +86,6 @@ def value(i: int) -> float:
 
 
 # -- helpers -------------------------------------------------------------------
-
-
-def wait_for(
-    what: str, condition: Callable[[], Any], daemon: DaemonProcess, timeout_s: float = WAIT_S
-) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    pytest.fail(f"{what} did not happen within {timeout_s} s; daemon log:\n{daemon.log_tail()}")
 
 
 def get_run(daemon: DaemonProcess, run_id: str) -> dict[str, Any]:

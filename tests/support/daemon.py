@@ -167,15 +167,22 @@ def kill_run_processes(home: Path) -> None:
                     kill(value, signal.SIGKILL)
 
 
-@pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[DaemonProcess]:
-    """A fresh daemon on SQLite in its own MLOPS_HOME, stopped after the test."""
-    proc = DaemonProcess(tmp_path / "home").start()
+@contextlib.contextmanager
+def running_daemon(home: Path, **kwargs: Any) -> Iterator[DaemonProcess]:
+    """A started daemon over ``home``; afterwards it is stopped and its runs are killed."""
+    proc = DaemonProcess(home, **kwargs)
     try:
-        yield proc
+        yield proc.start()
     finally:
         proc.stop()
         kill_run_processes(proc.home)
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[DaemonProcess]:
+    """A fresh daemon on SQLite in its own MLOPS_HOME, stopped after the test."""
+    with running_daemon(tmp_path / "home") as proc:
+        yield proc
 
 
 @pytest.fixture
@@ -189,16 +196,9 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 def daemon_factory(tmp_path: Path) -> Iterator[Callable[..., DaemonProcess]]:
     """Start daemons with custom settings; all are stopped and their runs killed."""
-    started: list[DaemonProcess] = []
+    with contextlib.ExitStack() as stack:
 
-    def make(name: str = "home2", **kwargs: Any) -> DaemonProcess:
-        proc = DaemonProcess(tmp_path / name, **kwargs)
-        started.append(proc)
-        return proc.start()
+        def make(name: str = "home2", **kwargs: Any) -> DaemonProcess:
+            return stack.enter_context(running_daemon(tmp_path / name, **kwargs))
 
-    try:
         yield make
-    finally:
-        for proc in started:
-            proc.stop()
-            kill_run_processes(proc.home)
