@@ -112,9 +112,23 @@ def test_ingestion_is_exactly_once_by_offset(store: Store) -> None:
 def test_non_finite_metrics_round_trip(store: Store) -> None:
     make_run(store, "r1")
     store.ingest_metrics(
-        "r1", [("a", math.nan, 0, 1), ("b", math.inf, 0, 1), ("c", -math.inf, 0, 1)], 0, 1
+        "r1", [("a", math.nan, 0, 1), ("b", math.inf, 0, 1), ("c", -math.inf, 0, 1)], 0, 3
     )
     assert store.get_run("r1").metrics == {"a": "NaN", "b": "Infinity", "c": "-Infinity"}
+
+
+def test_a_point_logged_twice_at_one_step_is_kept_twice_in_order(store: Store) -> None:
+    make_run(store, "r1")
+    store.ingest_metrics("r1", [("loss", 0.5, 3, 1), ("loss", 0.4, 3, 2)], 0, 2)
+    store.ingest_metrics("r1", [("loss", 0.3, 3, 3)], 2, 3)
+    (series,) = store.metrics("r1").series
+    assert (series.steps, series.values) == ([3, 3, 3], [0.5, 0.4, 0.3])
+
+
+def test_more_points_than_bytes_is_refused(store: Store) -> None:
+    make_run(store, "r1")
+    with pytest.raises(ValueError, match="cannot come from"):
+        store.ingest_metrics("r1", [("a", 1.0, 0, 1), ("a", 2.0, 1, 1)], 0, 1)
 
 
 def test_latest_metric_keeps_the_highest_step(store: Store) -> None:

@@ -59,11 +59,11 @@ class Store:
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._insert_metric_sql = (
-            "INSERT INTO metric (run_id, key, step, value, time_ms) "
-            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})"
+            "INSERT INTO metric (run_id, key, step, seq, value, time_ms) "
+            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark})"
         )
         series = "SELECT key, step, value, time_ms FROM metric WHERE run_id = {}{} "
-        order = "ORDER BY key, step, id"
+        order = "ORDER BY key, step, seq"
         self._series_sql = series.format(mark, "") + order
         self._series_key_sql = series.format(mark, f" AND key = {mark}") + order
 
@@ -220,7 +220,11 @@ class Store:
         The rows and the new offset commit together, and only if the stored
         offset is still ``start``: a line is never stored twice or skipped,
         whatever crashes in between. Returns False if the offset had moved.
+        Each point came from a line of at least one byte: ``end - start`` is at
+        least the number of points (their ``seq`` numbers rely on it).
         """
+        if end - start < len(points):
+            raise ValueError(f"{len(points)} points cannot come from {end - start} bytes")
         with self.session(write=True) as s:
             moved = s.execute(
                 update(Run)
@@ -236,7 +240,12 @@ class Store:
             s.connection().exec_driver_sql(
                 self._insert_metric_sql,
                 # v == v is False only for NaN, which is stored as NULL (see models.py)
-                [(run_id, k, st, v if v == v else None, t) for k, v, st, t in points],
+                # seq: start + i grows with each point and never repeats across batches,
+                # since every line takes at least a byte of the file.
+                [
+                    (run_id, k, st, start + i, v if v == v else None, t)
+                    for i, (k, v, st, t) in enumerate(points)
+                ],
             )
             self._upsert_latest(s, run_id, points)
             return True

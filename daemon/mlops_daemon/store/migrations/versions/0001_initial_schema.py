@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 14:18:39.716189
+Create Date: 2026-11-22 15:05:34.244850
 """
 
 from __future__ import annotations
@@ -88,25 +88,18 @@ def upgrade() -> None:
 
     op.create_table(
         "metric",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
         sa.Column("run_id", sa.String(length=32), nullable=False),
         sa.Column("key", sa.String(length=250), nullable=False),
-        sa.Column("step", sa.BigInteger(), nullable=False),
+        sa.Column("step", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("value", sa.Float(), nullable=True),
         sa.Column("time_ms", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"], ["run.id"], name=op.f("fk_metric_run_id_run"), ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_metric")),
+        sa.PrimaryKeyConstraint("run_id", "key", "step", "seq", name=op.f("pk_metric")),
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("metric", schema=None) as batch_op:
-        batch_op.create_index("ix_metric_run_key_step", ["run_id", "key", "step"], unique=False)
-
     op.create_table(
         "param",
         sa.Column("run_id", sa.String(length=32), nullable=False),
@@ -127,9 +120,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_param_key_num")
 
     op.drop_table("param")
-    with op.batch_alter_table("metric", schema=None) as batch_op:
-        batch_op.drop_index("ix_metric_run_key_step")
-
     op.drop_table("metric")
     with op.batch_alter_table("latest_metric", schema=None) as batch_op:
         batch_op.drop_index("ix_latest_metric_key_value")
