@@ -3,8 +3,9 @@
 A pid alone does not name a process for long: once it exits, the kernel may
 hand the same number to an unrelated process. Everything here that decides
 "is that still *our* process?" therefore pairs the pid with the process's start
-time, as psutil reports it. The run supervisor imports this module, so it uses
-only the standard library and psutil.
+time, as psutil reports it. The run supervisor imports this module at every
+run's start, so psutil (a noticeable share of that start) is imported only by
+the functions that need it, when they first run.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import os
 import resource
 import signal
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import psutil
+if TYPE_CHECKING:
+    import psutil
 
 CREATE_TIME_TOLERANCE_S = 1.0
 """How far two readings of one process's start time may differ.
@@ -28,6 +31,8 @@ absorbs that, while a reused pid almost always starts much later.
 
 def process_create_time(pid: int) -> float | None:
     """The start time (seconds since the epoch) of ``pid``, or None if there is none."""
+    import psutil
+
     try:
         return psutil.Process(pid).create_time()
     except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
@@ -41,6 +46,8 @@ def is_alive(pid: int, create_time: float | None) -> bool:
     pid that now belongs to a process started at another time. Without a
     recorded ``create_time`` only the pid and the zombie check are used.
     """
+    import psutil
+
     try:
         proc = psutil.Process(pid)
         if create_time is not None and (
@@ -111,6 +118,8 @@ def group_is_ours(pgid: int, leader_create_time: float | None) -> bool:
 
 def descendants(pid: int) -> list[psutil.Process]:
     """All living descendants of ``pid`` (children, grandchildren, ...)."""
+    import psutil
+
     try:
         return psutil.Process(pid).children(recursive=True)
     except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -119,6 +128,8 @@ def descendants(pid: int) -> list[psutil.Process]:
 
 def tree_rss_bytes(procs: list[psutil.Process]) -> int:
     """The summed resident memory of ``procs``, skipping those that just exited."""
+    import psutil
+
     total = 0
     for proc in procs:
         try:

@@ -12,7 +12,8 @@ wall-clock timeout, resident memory of the whole process tree, and cancel
 requests (SIGTERM to the supervisor). ``output.log`` holds only the run's own
 output; the supervisor's diagnostics go to its stderr (``supervisor.log``).
 
-It starts in every run, so it imports only the standard library and psutil.
+It starts in every run, so it imports only the standard library (and psutil
+late, off the path to the run's start).
 Linux only (prctl, sched_setaffinity).
 """
 
@@ -29,12 +30,9 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
-
-import psutil
+from typing import Any, NamedTuple
 
 from mlops_daemon.process import (
     become_subreaper,
@@ -69,8 +67,7 @@ _OOM_PATTERN = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Launch:
+class Launch(NamedTuple):
     """The content of ``launch.json``."""
 
     argv: list[str]
@@ -190,7 +187,7 @@ class Supervisor:
             self.run_dir / SUPERVISOR_FILE,
             {
                 "supervisor_pid": os.getpid(),
-                "supervisor_create_time": psutil.Process().create_time(),
+                "supervisor_create_time": process_create_time(os.getpid()),
                 "child_pid": child.pid,
                 "child_pgid": child.pid,
                 "child_create_time": process_create_time(child.pid),
@@ -233,6 +230,8 @@ class Supervisor:
 
     def kill_everything(self) -> None:
         """SIGKILL the run's process group and every process below the supervisor."""
+        import psutil  # only now: it costs the run's start-up time otherwise
+
         kill_group(self.child_pid, signal.SIGKILL)
         for proc in descendants(os.getpid()):
             try:
