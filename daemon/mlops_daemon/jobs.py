@@ -14,7 +14,7 @@ from .entrypoints import command_for
 from .executors.base import Job
 
 
-def run_environment(
+def clean_environment(
     config: DaemonConfig, spec: RunSpec, run_id: str, run_dir: Path
 ) -> dict[str, str]:
     """Only what Python needs, the spec's own variables, and where the run writes.
@@ -47,7 +47,7 @@ def build_job(config: DaemonConfig, run_id: str, run_dir: Path, spec: RunSpec) -
         run_dir=run_dir,
         spec=spec,
         argv=command_for(spec, sys.executable),
-        env=run_environment(config, spec, run_id, run_dir),
+        env=clean_environment(config, spec, run_id, run_dir),
     )
 
 

@@ -18,7 +18,11 @@ from pathlib import Path
 import pytest
 
 from mlops_daemon.executors.base import ExecutorError, ExitInfo, Handle, Job, JobState
-from mlops_daemon.executors.local import LocalExecutor, LocalExecutorSettings, run_environment
+from mlops_daemon.executors.local import (
+    LocalExecutor,
+    LocalExecutorSettings,
+    with_limits_environment,
+)
 from mlops_daemon.process import is_alive, kill_group, kill_pid
 from mlops_kernel.runfiles import EXIT_FILE, LOG_FILE, SUPERVISOR_FILE, read_json
 from mlops_kernel.schemas import Resources, RunSpec
@@ -162,11 +166,11 @@ def test_environment_is_exactly_the_jobs(
 
 def test_run_environment_additions(tmp_path: Path) -> None:
     limits = Resources(cpus=1.5, gpus=2)
-    env = run_environment(make_job(tmp_path, ["x"], {"OMP_NUM_THREADS": "7"}, limits))
+    env = with_limits_environment(make_job(tmp_path, ["x"], {"OMP_NUM_THREADS": "7"}, limits))
     assert env["OMP_NUM_THREADS"] == "7"
     assert env["MKL_NUM_THREADS"] == env["OPENBLAS_NUM_THREADS"] == "2"
     assert env["CUDA_VISIBLE_DEVICES"] == "0,1"
-    mine = run_environment(make_job(tmp_path, ["x"], env={"CUDA_VISIBLE_DEVICES": "3"}))
+    mine = with_limits_environment(make_job(tmp_path, ["x"], env={"CUDA_VISIBLE_DEVICES": "3"}))
     assert mine["CUDA_VISIBLE_DEVICES"] == "3"
     assert "OMP_NUM_THREADS" not in mine
 

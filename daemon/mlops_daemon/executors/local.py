@@ -74,7 +74,7 @@ class LocalExecutorSettings:
     """Extra time ``cancel`` gives the supervisor beyond the grace before killing it."""
 
 
-def run_environment(job: Job) -> dict[str, str]:
+def with_limits_environment(job: Job) -> dict[str, str]:
     """The run's environment: ``job.env`` plus what the executor adds.
 
     Nothing set in ``job.env`` is overridden. Logs must stream live, thread
@@ -255,7 +255,7 @@ class LocalExecutor:
         path = job.run_dir / LAUNCH_FILE
         launch = {
             "argv": list(job.argv),
-            "env": run_environment(job),
+            "env": with_limits_environment(job),
             "cwd": str(job.work_dir),
             "resources": job.spec.resources.model_dump(),
             "grace_s": self.settings.cancel_grace_s,
