@@ -55,7 +55,7 @@ def populate(home: Path, runs: int) -> float:
                 ("loss", rng.random() * 2, 9, t),
                 ("f1", rng.random(), 9, t),
             ]
-            store.ingest_metrics(run_id, points, 0, 1)
+            store.ingest_metrics(run_id, points, 0, len(points))
             began = base + timedelta(seconds=i)
             store.update_run(
                 run_id,
