@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -56,15 +57,28 @@ def find_daemon(paths: HomePaths) -> DaemonAddress:
 
 
 class Client:
+    """Talks to one daemon over one kept-alive connection (opened again when needed).
+
+    Thread-safe: requests from several threads take turns on the connection.
+    """
+
     def __init__(self, address: DaemonAddress, timeout: float = 30.0) -> None:
         parts = urlsplit(address.url)
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.token = address.token
         self.timeout = timeout
+        self._conn: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
 
     def _connect(self, timeout: float | None) -> http.client.HTTPConnection:
         return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def request(
         self,
@@ -73,19 +87,46 @@ class Client:
         body: Any = None,
         query: dict[str, Any] | None = None,
     ) -> Any:
-        conn = self._connect(self.timeout)
+        with self._lock:
+            reused = self._conn is not None
+            try:
+                try:
+                    status, data = self._exchange(method, path, body, query)
+                except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                    # A kept-alive connection the daemon had closed (idle, or restarted):
+                    # the request never reached it, so sending it again is safe.
+                    if not reused:
+                        raise
+                    status, data = self._exchange(method, path, body, query)
+            except (OSError, http.client.HTTPException) as exc:
+                raise self._unreachable(exc) from exc
+        return self._decode(status, data)
+
+    def _exchange(
+        self, method: str, path: str, body: Any, query: dict[str, Any] | None
+    ) -> tuple[int, bytes]:
+        if self._conn is None:
+            self._conn = self._connect(self.timeout)
         try:
-            resp = self._send(conn, method, path, body, query)
+            resp = self._send(self._conn, method, path, body, query)
             data = resp.read()
-        finally:
-            conn.close()
-        return self._decode(resp.status, data)
+        except BaseException:
+            self._conn.close()
+            self._conn = None
+            raise
+        if resp.will_close:
+            self._conn.close()
+            self._conn = None
+        return resp.status, data
 
     def events(self, path: str, query: dict[str, Any] | None = None) -> Iterator[tuple[str, str]]:
         """Read a server-sent event stream: yields (event, data) until it ends."""
         conn = self._connect(None)
         try:
-            resp = self._send(conn, "GET", path, None, query)
+            try:
+                resp = self._send(conn, "GET", path, None, query)
+            except (OSError, http.client.HTTPException) as exc:
+                raise self._unreachable(exc) from exc
             if resp.status != 200:
                 self._decode(resp.status, resp.read())
             event, data = "message", list[str]()
@@ -118,13 +159,13 @@ class Client:
         if body is not None:
             payload = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        try:
-            conn.request(method, path, body=payload, headers=headers)
-            return conn.getresponse()
-        except (ConnectionError, TimeoutError, OSError) as exc:
-            raise DaemonUnavailable(
-                f"could not reach the mlops daemon at {self.host}:{self.port} ({exc}); {START_HINT}"
-            ) from exc
+        conn.request(method, path, body=payload, headers=headers)
+        return conn.getresponse()
+
+    def _unreachable(self, exc: Exception) -> DaemonUnavailable:
+        return DaemonUnavailable(
+            f"could not reach the mlops daemon at {self.host}:{self.port} ({exc}); {START_HINT}"
+        )
 
     @staticmethod
     def _decode(status: int, data: bytes) -> Any:
