@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import uuid
@@ -16,7 +17,7 @@ from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
-from mlops_kernel.schemas import DaemonInfo, RunDetail, RunSpec, RunStatus
+from mlops_kernel.schemas import DaemonInfo, LogChunk, RunDetail, RunSpec, RunStatus
 
 from . import __version__
 from .config import DaemonConfig
@@ -24,6 +25,7 @@ from .errors import IllegalTransition, InvalidInput, MlopsError
 from .executors.base import Executor, ExecutorError, ExitInfo, Handle, Job, JobState
 from .ingest import Ingester
 from .jobs import build_job, reattach_job, write_run_dir
+from .logs import read_log
 from .store.async_store import AsyncStore
 from .store.models import Run
 
@@ -97,6 +99,31 @@ class RunService:
                     self.store.transition, run_id, S.cancelled, "cancelled before it started"
                 )
         return await self.db.call(self.store.get_run, run_id)
+
+    async def log_chunk(
+        self, run_id: str, offset: int, max_bytes: int
+    ) -> tuple[LogChunk, RunStatus]:
+        """A page of the run's output, from its executor, and the run's status.
+
+        ``complete`` is only true once the run has ended and the page reaches
+        the end of its log (the status is read first, so nothing is missed).
+        """
+        row = await self.db.call(self.store.get_row, run_id)
+        status = RunStatus(row.status)
+        executor = self.executors.get(row.executor)
+        if executor is None:
+            read = functools.partial(read_log, Path(row.run_dir))
+        else:
+            job = reattach_job(
+                run_id, Path(row.run_dir), RunSpec.model_validate_json(row.spec_json)
+            )
+            read = functools.partial(executor.logs, job)
+        text, nxt, size = await asyncio.to_thread(read, offset, max_bytes)
+        complete = status.terminal and nxt >= size
+        chunk = LogChunk(
+            run_id=run_id, offset=offset, next_offset=nxt, text=text, complete=complete
+        )
+        return chunk, status
 
     async def info(self) -> DaemonInfo:
         counts = await self.db.call(self.store.status_counts)

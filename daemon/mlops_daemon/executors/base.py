@@ -10,6 +10,7 @@ Lifecycle, as the run service calls it::
     handle = start(job)     returns a JSON-able handle, persisted in the store
     locate(job)             after a crash: the handle of a job started but not recorded
     poll(job, handle)       -> Poll(state, exit)   (called every tick)
+    logs(job, offset, n)    the output so far, by byte offset (also after the end)
     cancel(job, handle)     asks the job to stop; poll later reports the exit
     collect(job, handle)    after the exit: final ExitInfo, resources released
 
@@ -117,6 +118,10 @@ class Executor(Protocol):
     def start(self, job: Job) -> Handle: ...
 
     def poll(self, job: Job, handle: Handle) -> Poll: ...
+
+    def logs(self, job: Job, offset: int, max_bytes: int) -> tuple[str, int, int]:
+        """The job's output from byte ``offset``: (text, next offset, size so far)."""
+        ...
 
     def cancel(self, job: Job, handle: Handle, grace_s: float = 5.0) -> None: ...
 

@@ -28,6 +28,7 @@ import mlops_daemon
 import mlops_kernel
 from mlops_daemon.executors.base import ExecutorError, ExitInfo, Handle, Job, JobState, Poll
 from mlops_daemon.executors.supervisor import CANCEL_FILE, LAUNCH_FILE
+from mlops_daemon.logs import read_log
 from mlops_daemon.process import (
     group_is_ours,
     is_alive,
@@ -201,6 +202,10 @@ class LocalExecutor:
             JobState.GONE,
             detail=f"the supervising process (pid {pid}) is gone and left no exit record",
         )
+
+    def logs(self, job: Job, offset: int, max_bytes: int) -> tuple[str, int, int]:
+        """The run's output: the supervisor sends it to ``output.log`` in the run dir."""
+        return read_log(job.run_dir, offset, max_bytes)
 
     def cancel(self, job: Job, handle: Handle, grace_s: float = 5.0) -> None:
         """Ask the supervisor to stop the run; kill everything if it does not in time."""

@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 from tornado.iostream import StreamClosedError
 
 from mlops_kernel.schemas import (
     API_VERSION,
     Health,
-    LogChunk,
     LogQuery,
     MetricsQuery,
     RunQuery,
     RunSpec,
-    RunStatus,
 )
 
 from .. import __version__
-from ..logs import read_log
 from ..service import RunService
 from .base import ApiHandler
 
@@ -98,37 +94,27 @@ class RunLogsHandler(ServiceHandler):
 
     async def get(self, run_id: str) -> None:
         q = self.query(LogQuery)
-        s = self.service
-        row = await s.db.call(s.store.get_row, run_id)
-        run_dir = Path(row.run_dir)
         if not q.follow:
-            self.send(await self._chunk(run_id, run_dir, q.offset, q.max_bytes))
+            chunk, _ = await self.service.log_chunk(run_id, q.offset, q.max_bytes)
+            self.send(chunk)
             return
-        await self._stream(run_id, run_dir, q)
+        await self._stream(run_id, q)
 
-    async def _chunk(self, run_id: str, run_dir: Path, offset: int, max_bytes: int) -> LogChunk:
-        s = self.service
-        ended = (await s.db.call(s.store.get_row, run_id)).status
-        text, nxt, size = await asyncio.to_thread(read_log, run_dir, offset, max_bytes)
-        complete = RunStatus(ended).terminal and nxt >= size
-        return LogChunk(run_id=run_id, offset=offset, next_offset=nxt, text=text, complete=complete)
-
-    async def _stream(self, run_id: str, run_dir: Path, q: LogQuery) -> None:
+    async def _stream(self, run_id: str, q: LogQuery) -> None:
+        await self.service.log_chunk(run_id, 0, 1)  # 404 before any event is sent
         self.set_header("Content-Type", "text/event-stream; charset=UTF-8")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
         offset = q.offset
         try:
             while True:
-                chunk = await self._chunk(run_id, run_dir, offset, q.max_bytes)
+                chunk, status = await self.service.log_chunk(run_id, offset, q.max_bytes)
                 if chunk.text:
                     self._event("log", chunk.model_dump_json())
                     await self.flush()
                 offset = chunk.next_offset
                 if chunk.complete:
-                    s = self.service
-                    row = await s.db.call(s.store.get_row, run_id)
-                    self._event("end", json.dumps({"status": row.status}))
+                    self._event("end", json.dumps({"status": status.value}))
                     await self.flush()
                     break
                 if not chunk.text:
