@@ -88,6 +88,20 @@ def value(i: int) -> float:
 # -- helpers -------------------------------------------------------------------
 
 
+def held_burst_run(
+    daemon: DaemonProcess, project: Path, n: int, burst: int
+) -> tuple[dict[str, Any], Path]:
+    """Submit a burst run that logs its ``n`` points, then waits for the returned go file."""
+    ready, go = project / "ready", project / "go"
+    run = daemon.submit(
+        project,
+        "burst.py",
+        params={"n": n, "burst": burst, "pause": 0.0, "ready": str(ready), "go": str(go)},
+    )
+    wait_for("the run to log its points", ready.exists, daemon)
+    return run, go
+
+
 def get_run(daemon: DaemonProcess, run_id: str) -> dict[str, Any]:
     run: dict[str, Any] = daemon.api.request("GET", f"/api/runs/{run_id}")
     return run
@@ -383,14 +397,8 @@ def test_sigterm_stops_the_daemon_gracefully_and_the_run_is_reattached(
     make_daemon: Callable[..., DaemonProcess], project: Path
 ) -> None:
     n, burst = 1000, 100
-    ready, go = project / "ready", project / "go"
     daemon = make_daemon()
-    run = daemon.submit(
-        project,
-        "burst.py",
-        params={"n": n, "burst": burst, "pause": 0.0, "ready": str(ready), "go": str(go)},
-    )
-    wait_for("the run to log its points", ready.exists, daemon)
+    run, go = held_burst_run(daemon, project, n, burst)
     rec = supervisor_record(get_run(daemon, run["id"]))
 
     code = daemon.kill(signal.SIGTERM)
@@ -419,14 +427,8 @@ def test_run_started_just_before_the_daemon_died_is_reattached(
     way the store had it then (``preparing``, no handle) while the daemon is down.
     """
     n, burst = 500, 100
-    ready, go = project / "ready", project / "go"
     daemon = make_daemon()
-    run = daemon.submit(
-        project,
-        "burst.py",
-        params={"n": n, "burst": burst, "pause": 0.0, "ready": str(ready), "go": str(go)},
-    )
-    wait_for("the run to log its points", ready.exists, daemon)
+    run, go = held_burst_run(daemon, project, n, burst)
     assert daemon.kill() == -signal.SIGKILL
     db = sqlite3.connect(home / "mlops.db")
     try:
