@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.metrics import NUMBERS_AS_METRICS
 
 import mlops_kernel
 from mlops_kernel import runfiles, tracking
@@ -164,15 +165,7 @@ def test_steps_count_up_per_key(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [
-        (3, 3.0),
-        (2.5, 2.5),
-        (np.float32(0.5), 0.5),
-        (np.int64(7), 7.0),
-        (np.array(1.25), 1.25),
-        (Decimal("0.75"), 0.75),
-        (Fraction(1, 4), 0.25),
-    ],
+    [*NUMBERS_AS_METRICS, (Decimal("0.75"), 0.75), (Fraction(1, 4), 0.25)],
 )
 def test_accepted_metric_values(tmp_path: Path, value: object, expected: float) -> None:
     with Tracker(tmp_path) as t:
