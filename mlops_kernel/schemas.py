@@ -103,6 +103,15 @@ class ArtifactOut(BaseModel):
     sha256: str | None = None
 
 
+class ModuleVersionRef(BaseModel):
+    """The extracted module version a run trained (``mlops extract``), in short."""
+
+    id: str
+    module: str = Field(description="Importable module, e.g. 'pkg.name'.")
+    version: int
+    git_sha: str | None
+
+
 class RunSummary(BaseModel):
     id: str
     project: str
@@ -118,6 +127,10 @@ class RunSummary(BaseModel):
     ended_at: datetime | None
     duration_s: float | None
     exit_code: int | None
+    module_version: ModuleVersionRef | None = Field(
+        default=None,
+        description="The extracted module version of the entry point when it was submitted.",
+    )
 
 
 class RunDetail(RunSummary):

@@ -22,6 +22,7 @@ from .errors import (
     MlopsError,
     NotFound,
     Unauthorized,
+    Unprocessable,
 )
 from .home import read_token
 
@@ -30,6 +31,7 @@ _BY_STATUS: dict[int, type[MlopsError]] = {
     401: Unauthorized,
     404: NotFound,
     409: Conflict,
+    422: Unprocessable,
 }
 
 START_HINT = "start it with `mlops daemon start` (or run `mlops demo`, which starts one)"

@@ -49,6 +49,14 @@ class Conflict(MlopsError):
     http_status = 409
 
 
+class Unprocessable(MlopsError):
+    """The request is well-formed but its content cannot be processed (HTTP 422),
+    e.g. a notebook whose cells fail when run top to bottom."""
+
+    code = "unprocessable"
+    http_status = 422
+
+
 class IllegalTransition(Conflict):
     """A run cannot move from its current status to the one asked for."""
 

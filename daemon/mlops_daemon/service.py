@@ -26,6 +26,7 @@ from .executors.base import Executor, ExecutorError, ExitInfo, Handle, Job, JobS
 from .ingest import Ingester
 from .jobs import build_job, reattach_job, write_run_dir
 from .logs import read_log
+from .modules import entry_module
 from .store.async_store import AsyncStore
 from .store.models import Run
 
@@ -85,7 +86,10 @@ class RunService:
         run_dir = self.config.paths.runs / run_id
         await asyncio.to_thread(build_job, self.config, run_id, run_dir, spec)  # validates
         await asyncio.to_thread(write_run_dir, run_dir, spec)
-        detail = await self.db.call(self.store.create_run, run_id, spec, executor.name, run_dir)
+        version_id = await self._module_version_id(spec)
+        detail = await self.db.call(
+            self.store.create_run, run_id, spec, executor.name, run_dir, version_id
+        )
         self._wake.set()
         return detail
 
@@ -137,6 +141,14 @@ class RunService:
             runs_active=counts.get("preparing", 0) + counts.get("running", 0),
             runs_queued=counts.get("queued", 0),
         )
+
+    async def _module_version_id(self, spec: RunSpec) -> str | None:
+        """The recorded module version whose content the entry point's file has now."""
+        found = await asyncio.to_thread(entry_module, spec.project, spec.entry_point)
+        if found is None:
+            return None
+        row = await self.db.call(self.store.module_version_for, *found)
+        return row.id if row is not None else None
 
     def _choose(self, kind: str) -> Executor:
         name = "local" if kind == "auto" else kind

@@ -59,6 +59,14 @@ def run_table(runs: list[dict[str, Any]]) -> str:
     return table(rows, ["ID", "STATUS", "ENTRY", "EXECUTOR", "CREATED", "DURATION", "METRICS"])
 
 
+def module_version(ref: dict[str, Any] | None) -> str:
+    """``pkg.name v3 (git 1a2b3c4)``: the extracted module version a run trained."""
+    if not ref:
+        return "-"
+    sha = f" (git {ref['git_sha'][:7]})" if ref.get("git_sha") else ""
+    return f"{ref['module']} v{ref['version']}{sha}"
+
+
 def run_detail(r: dict[str, Any]) -> str:
     lines = [
         f"run {r['id']}" + (f"  ({r['name']})" if r.get("name") else ""),
@@ -66,6 +74,7 @@ def run_detail(r: dict[str, Any]) -> str:
         + (f" — {r['status_reason']}" if r.get("status_reason") else ""),
         f"  project:     {r['project']}",
         f"  entry point: {r['entry_point']}",
+        f"  module:      {module_version(r.get('module_version'))}",
         f"  executor:    {r['executor']}",
         f"  created:     {short_time(r['created_at'])}",
         f"  started:     {short_time(r['started_at'])}",

@@ -10,7 +10,7 @@ from .. import __version__
 from ..client import Client, find_daemon
 from ..config import DaemonConfig
 from ..errors import DaemonUnavailable, InvalidInput, MlopsError
-from . import daemon_cmd, demo_cmd, runs_cmd
+from . import daemon_cmd, demo_cmd, notebook_cmd, runs_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     daemon_cmd.add_parser(sub)
     runs_cmd.add_parsers(sub)
+    notebook_cmd.add_parsers(sub)
     demo_cmd.add_parser(sub)
     return parser
 

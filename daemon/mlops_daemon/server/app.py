@@ -17,6 +17,7 @@ from tornado.web import Application
 from .. import __version__
 from ..config import HOST, DaemonConfig
 from ..executors.registry import make_executors
+from ..extraction import ExtractionService
 from ..home import HomeLock, ensure_home, ensure_token
 from ..service import RunService
 from ..store.async_store import AsyncStore
@@ -28,11 +29,12 @@ from .routes import ROUTES
 log = logging.getLogger("mlops_daemon")
 
 
-def make_app(service: RunService, token: str) -> Application:
+def make_app(service: RunService, token: str, extractions: ExtractionService) -> Application:
     return Application(
         [(route.pattern, route.handler) for route in ROUTES],
         default_handler_class=NotFoundHandler,
         mlops_service=service,
+        mlops_extractions=extractions,
         mlops_token=token,
         mlops_openapi=json.dumps(build_openapi()),
         xsrf_cookies=False,
@@ -52,9 +54,10 @@ async def serve(config: DaemonConfig, ready: asyncio.Event | None = None) -> Non
         store = Store(config.effective_database_url)
         db = AsyncStore(store)
         service = RunService(config, db, make_executors(config))
+        extractions = ExtractionService(db)
         sockets = bind_sockets(config.port, address=HOST, family=socket.AF_INET)
         port = sockets[0].getsockname()[1]
-        server = HTTPServer(make_app(service, token))
+        server = HTTPServer(make_app(service, token, extractions))
         server.add_sockets(sockets)
         await service.start()
         _write_presence(config, port)
@@ -78,6 +81,7 @@ async def serve(config: DaemonConfig, ready: asyncio.Event | None = None) -> Non
             log.info("shutting down: no new requests; runs keep going and will be reattached")
             server.stop()
             await service.stop()
+            await extractions.stop()
             await server.close_all_connections()
             db.close()
             _remove_presence(config)

@@ -19,6 +19,7 @@ ERROR_TEXT = {
     401: "Missing or wrong bearer token",
     404: "No such object",
     409: "Not allowed in the object's current state",
+    422: "Well-formed, but its content cannot be processed (e.g. a notebook cell fails)",
 }
 
 
@@ -33,7 +34,10 @@ def build_openapi() -> dict[str, Any]:
         "info": {
             "title": "jupyter-mlops daemon",
             "version": __version__,
-            "description": "Runs, metrics and logs of the local jupyter-mlops daemon.",
+            "description": (
+                "Runs, metrics and logs of the local jupyter-mlops daemon, and notebooks "
+                "linted and extracted into versioned modules."
+            ),
         },
         "servers": [{"url": "/"}],
         "paths": paths,
@@ -105,7 +109,8 @@ def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     )
     if op.event_stream:
         content["text/event-stream"] = {"schema": _event_schema(op, refs)}
-    responses: dict[str, Any] = {str(op.status): {"description": "OK", "content": content}}
+    ok = "Accepted" if op.status == 202 else "OK"
+    responses: dict[str, Any] = {str(op.status): {"description": ok, "content": content}}
     codes = set(op.errors)
     if not op.public:
         codes.add(401)

@@ -12,6 +12,13 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 from tornado.web import RequestHandler
 
+from mlops_kernel.notebook.jobs_schemas import (
+    ExtractionJob,
+    LintRequest,
+    ModulesQuery,
+    ModuleVersionList,
+)
+from mlops_kernel.notebook.schemas import ExtractionPlan, ExtractionRequest, LintReport
 from mlops_kernel.schemas import (
     DaemonInfo,
     Health,
@@ -27,6 +34,7 @@ from mlops_kernel.schemas import (
 )
 
 from . import handlers as h
+from . import notebook_handlers as nb
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,79 @@ ROUTES: tuple[Route, ...] = (
                 "Cancel a run; 409 if it has already ended",
                 RunDetail,
                 errors=(404, 409),
+            ),
+        ),
+    ),
+    Route(
+        "/api/lint",
+        nb.LintHandler,
+        (
+            Operation(
+                "post",
+                "Lint a notebook: findings with their lessons, and a readiness checklist",
+                LintReport,
+                body=LintRequest,
+                errors=(400, 404),
+            ),
+        ),
+    ),
+    Route(
+        "/api/extractions/plan",
+        nb.ExtractionPlanHandler,
+        (
+            Operation(
+                "post",
+                "Preview an extraction: its steps, inputs, outputs and module code; "
+                "nothing is written",
+                ExtractionPlan,
+                body=ExtractionRequest,
+                errors=(400, 404, 422),
+            ),
+        ),
+    ),
+    Route(
+        "/api/extractions",
+        nb.ExtractionsHandler,
+        (
+            Operation(
+                "post",
+                "Extract notebook cells into a tested, versioned module (a job)",
+                ExtractionJob,
+                status=202,
+                body=ExtractionRequest,
+                errors=(400, 404, 409),
+                description=(
+                    "Checks the notebook, the selection and the git repository at once (400, "
+                    "404, 409), then queues a job that runs the notebook in a fresh kernel, "
+                    "writes the module and its tests, runs them and commits: poll "
+                    "`GET /api/extractions/{job_id}`. A failing cell or test fails the job "
+                    "with its message and lesson."
+                ),
+            ),
+        ),
+    ),
+    Route(
+        "/api/extractions/{job_id}",
+        nb.ExtractionHandler,
+        (
+            Operation(
+                "get",
+                "One extraction job: state, progress, result or error",
+                ExtractionJob,
+                errors=(404,),
+            ),
+        ),
+    ),
+    Route(
+        "/api/modules",
+        nb.ModulesHandler,
+        (
+            Operation(
+                "get",
+                "Recorded versions of extracted modules",
+                ModuleVersionList,
+                query=ModulesQuery,
+                errors=(400,),
             ),
         ),
     ),

@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 NAMING = {
@@ -60,6 +71,49 @@ class Run(SQLModel, table=True):
     metrics_offset: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     """Bytes of metrics.jsonl already ingested, committed with the rows they held."""
     tags_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    module_version_id: str | None = Field(
+        default=None,
+        sa_column=Column(
+            String(32),
+            ForeignKey("module_version.id", ondelete="SET NULL"),
+            nullable=True,
+            index=True,
+        ),
+    )
+    """The extracted module version the run's entry point was at when it was submitted."""
+
+
+class ModuleVersion(SQLModel, table=True):
+    """One version of a module extracted from a notebook (``mlops extract``).
+
+    A version is identified by its content: the same bytes at the same path are
+    the same version, whichever notebook or extraction produced them.
+    """
+
+    __tablename__ = "module_version"
+    __table_args__ = (
+        UniqueConstraint("project_id", "module_path", "content_hash"),
+        UniqueConstraint("project_id", "module_path", "version"),
+    )
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    project_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), nullable=False)
+    )
+    module: str = Field(sa_column=Column(String(255), nullable=False))
+    """Importable name, e.g. ``pkg.name``."""
+    module_path: str = Field(sa_column=Column(String(1024), nullable=False))
+    """Relative to the project, e.g. ``pkg/name.py``."""
+    version: int = Field(sa_column=Column(Integer, nullable=False))
+    """1, 2, ... per project and module path."""
+    content_hash: str = Field(sa_column=Column(String(80), nullable=False))
+    """``sha256:`` and the hex SHA-256 of the module file's bytes."""
+    git_sha: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    notebook_path: str = Field(sa_column=Column(String(4096), nullable=False))
+    notebook_hash: str = Field(sa_column=Column(String(80), nullable=False))
+    cell_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    diff: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime
 
 
 class Param(SQLModel, table=True):

@@ -39,9 +39,10 @@ from mlops_kernel.schemas import (
 
 from ..errors import NotFound
 from ..statemachine import check_transition
-from . import listing, views
+from . import listing, module_versions, views
 from .engine import make_engine, migrate
 from .models import Artifact, LatestMetric, Param, Project, Run
+from .module_versions import ModuleVersionStore
 
 MetricPoint = tuple[str, float, int, int]
 """(key, value, step, time in ms)"""
@@ -51,7 +52,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store:
+class Store(ModuleVersionStore):
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
@@ -85,7 +86,14 @@ class Store:
 
     # -- runs ---------------------------------------------------------------
 
-    def create_run(self, run_id: str, spec: RunSpec, executor: str, run_dir: Path) -> RunDetail:
+    def create_run(
+        self,
+        run_id: str,
+        spec: RunSpec,
+        executor: str,
+        run_dir: Path,
+        module_version_id: str | None = None,
+    ) -> RunDetail:
         now = utcnow()
         with self.session(write=True) as s:
             project = self._ensure_project(s, spec.project, now)
@@ -99,6 +107,7 @@ class Store:
                 spec_json=spec.model_dump_json(),
                 run_dir=str(run_dir),
                 created_at=now,
+                module_version_id=module_version_id,
             )
             s.add(run)
             s.flush()
@@ -132,6 +141,7 @@ class Store:
                 params.get(run_id, {}),
                 metrics.get(run_id, {}),
                 artifacts,
+                module_versions.refs(s, [run.module_version_id]).get(run.module_version_id or ""),
             )
 
     def list_runs(self, q: RunQuery) -> RunPage:
@@ -153,9 +163,16 @@ class Store:
             metrics = views.metrics_by_run(
                 s.scalars(select(LatestMetric).where(col(LatestMetric.run_id).in_(ids)))
             )
+            versions = module_versions.refs(s, (run.module_version_id for run, _ in rows))
             return RunPage(
                 runs=[
-                    views.summary(run, path, params.get(run.id, {}), metrics.get(run.id, {}))
+                    views.summary(
+                        run,
+                        path,
+                        params.get(run.id, {}),
+                        metrics.get(run.id, {}),
+                        versions.get(run.module_version_id or ""),
+                    )
                     for run, path in rows
                 ],
                 total=listing.count(s, conditions),

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from mlops_kernel.schemas import (
     ArtifactOut,
     MetricValue,
+    ModuleVersionRef,
     ParamValue,
     RunDetail,
     RunSpec,
@@ -62,6 +63,7 @@ def summary(
     project_path: str,
     params: dict[str, ParamValue],
     metrics: dict[str, MetricValue],
+    module_version: ModuleVersionRef | None = None,
 ) -> RunSummary:
     return RunSummary(
         id=run.id,
@@ -78,6 +80,7 @@ def summary(
         ended_at=run.ended_at,
         duration_s=run.duration_s,
         exit_code=run.exit_code,
+        module_version=module_version,
     )
 
 
@@ -87,8 +90,9 @@ def detail(
     params: dict[str, ParamValue],
     metrics: dict[str, MetricValue],
     artifacts: Sequence[Artifact],
+    module_version: ModuleVersionRef | None = None,
 ) -> RunDetail:
-    base = summary(run, project_path, params, metrics)
+    base = summary(run, project_path, params, metrics, module_version)
     return RunDetail(
         **base.model_dump(),
         spec=RunSpec.model_validate_json(run.spec_json),

@@ -20,6 +20,10 @@ def run_migrations() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
         )
         context.run_migrations()
+    if engine.dialect.name == "sqlite":
+        # A migration may turn SQLite's foreign keys off for its connection (see
+        # 0002's downgrade); new connections get them on again (engine.py).
+        engine.dispose()
 
 
 run_migrations()
