@@ -1,18 +1,14 @@
 """The `mlops` command line, run as a real subprocess against a real daemon.
 
-Daemons started here (by `mlops daemon start` or `mlops demo`) are always
+Daemons started here (by `mlops daemon start`) are always
 stopped in a ``finally``, and whatever runs they leave behind are killed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import signal
 import stat
-import subprocess
 import sys
 import textwrap
 import time
@@ -21,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.daemon import DaemonProcess, kill_run_processes
-
-from mlops_daemon.process import is_alive, process_create_time
+from support.cli import Cli, show
+from support.daemon import DaemonProcess
 
 pytestmark = [
     pytest.mark.slow,
@@ -31,51 +26,6 @@ pytestmark = [
 ]
 
 WAIT_S = 60.0
-
-
-class Cli:
-    """`python -m mlops_daemon ...` with MLOPS_HOME pointing at one home."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.env = dict(os.environ, MLOPS_HOME=str(home), MLOPS_CONCURRENCY="2")
-        self.env.pop("MLOPS_DATABASE_URL", None)
-        self.env.pop("MLOPS_PORT", None)
-
-    def __call__(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "mlops_daemon", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-
-    def daemon_log(self) -> str:
-        try:
-            return (self.home / "daemon.log").read_text(errors="replace")[-4000:]
-        except FileNotFoundError:
-            return ""
-
-    def stop_daemon(self) -> None:
-        """Stop this home's daemon if one runs (killing it if it will not), and its runs."""
-        try:
-            pid = int((self.home / "daemon.pid").read_text())
-        except (OSError, ValueError):
-            pid = None
-        started = process_create_time(pid) if pid is not None else None
-        try:
-            self("daemon", "stop", timeout=60)
-        finally:
-            if pid is not None and started is not None and is_alive(pid, started):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            kill_run_processes(self.home)
-
-
-def show(result: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
 
 
 def write_script(project: Path, name: str, code: str) -> None:
@@ -300,20 +250,3 @@ def test_runs_cancel(served: Cli, daemon: DaemonProcess, project: Path) -> None:
     assert final["status"] == "cancelled", final
     again = served("runs", "cancel", run_id)
     assert again.returncode == 1 and "already ended" in again.stderr, show(again)
-
-
-def test_demo_in_a_fresh_home(cli: Cli) -> None:
-    assert not cli.home.exists()
-    demo = cli("demo", timeout=180)
-    assert demo.returncode == 0, show(demo) + cli.daemon_log()
-    assert "starting the mlops daemon" in demo.stderr
-    assert re.search(r"run \w+ succeeded in", demo.stdout), show(demo)
-    assert re.search(r"accuracy\s+0\.\d+", demo.stdout), show(demo)
-    assert "train_loss" in demo.stdout
-    assert "What to try next" in demo.stdout
-    assert "epoch 15" in demo.stdout, "the run's output is streamed"
-    status = cli("daemon", "status", "--json")
-    assert status.returncode == 0 and json.loads(status.stdout)["running"] is True
-    stopped = cli("daemon", "stop")
-    assert stopped.returncode == 0, show(stopped)
-    assert cli("daemon", "status").returncode == 3
