@@ -108,6 +108,9 @@ def _bare(segment: str) -> list[tuple[str, float]]:
     return [(label, _number(match))]
 
 
+_TIMING = re.compile(r"(CPU times: |Wall time: |.* per loop \(mean)")
+
+
 def parse_line(line: str, previous: str | None = None) -> list[tuple[str, float]]:
     """The ``(label, value)`` pairs printed on one line, in order.
 
@@ -120,6 +123,8 @@ def parse_line(line: str, previous: str | None = None) -> list[tuple[str, float]
     if not parts:
         return []
     line = parts[-1].strip()
+    if _TIMING.match(line):  # IPython's %time/%timeit report: not the notebook's numbers
+        return []
     only = _ONLY_VALUE.fullmatch(line)
     if only is not None:
         before = (previous or "").strip()

@@ -8,6 +8,7 @@ notebook order, and ``main`` for the command line and ``mlops run``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from mlops_kernel.notebook.planner import ModulePlan
@@ -28,12 +29,41 @@ def _returns(names: Sequence[str]) -> str:
     return ", ".join(names)
 
 
-def step_source(step: Step) -> str:
+_GLOBAL = re.compile(r"^(\s*)global\s+([\w\s,]+?)\s*(#.*)?$")
+
+
+def localise_globals(code: str, local_names: set[str]) -> str:
+    """``global x`` inside a function of a step means the step's ``x``: make it ``nonlocal``.
+
+    In the notebook a function's ``global`` reached the notebook's namespace; in the
+    module that namespace is the step function's locals. A ``global`` at the top of a
+    cell did nothing there and is left out.
+    """
+    lines = []
+    for line in code.splitlines():
+        match = _GLOBAL.match(line)
+        if match is None:
+            lines.append(line)
+            continue
+        indent, names = match.group(1), [n.strip() for n in match.group(2).split(",")]
+        if not indent:
+            continue
+        if all(name in local_names for name in names):
+            lines.append(f"{indent}nonlocal {', '.join(names)}")
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def step_source(step: Step, local_names: set[str] | None = None) -> str:
     title = f": {step.title}" if step.title else ""
     end = "" if title[-1:] in (".", "?", "!") else "."
     text = f"Notebook {_cells_text(step.cells)}{title}{end}".replace("\\", "\\\\")
     doc = _TRIPLE + text.replace(_TRIPLE, "'''") + _TRIPLE
-    body = indent(strip_blank_edges(step.code))
+    code = strip_blank_edges(step.code)
+    if "global" in code:
+        code = localise_globals(code, (local_names or set()) | set(step.inputs))
+    body = indent(code)
     lines = [f"def {step.name}({', '.join(step.inputs)}):", f"    {doc}", body]
     if step.outputs:
         lines.append(f"    return {_returns(step.outputs)}")
@@ -90,7 +120,9 @@ def module_source(plan: ModulePlan, *, module: str, metric_names: Sequence[str] 
         '    """Parameters of a run: ``--name value`` on the command line, or run params."""\n\n'
         + fields
     )
-    parts.extend(step_source(step) for step in plan.steps)
+    for step in plan.steps:
+        local_names = {n for i in step.cells for n in plan.production.by_index(i).defines}
+        parts.append(step_source(step, local_names))
     parts.append(_run_source(plan, metric_names))
     parts.append(
         "def main(argv: list[str] | None = None, **overrides: object) -> None:\n"

@@ -29,6 +29,22 @@ MUTATORS = frozenset(
 )  # fmt: skip
 """Method names that change their object (``x = lst.pop()`` still changes ``lst``)."""
 
+LOOK_METHODS = frozenset(
+    {"head", "tail", "describe", "info", "value_counts", "nunique", "unique", "corr", "cov",
+     "isnull", "isna", "notnull", "notna", "count", "memory_usage", "sum", "mean", "median",
+     "std", "min", "max", "to_string", "get_params", "state_dict", "parameters", "summary"}
+)  # fmt: skip
+"""Methods that only look at their object: called as a statement, they just show it."""
+
+
+def looks_only(node: ast.expr) -> bool:
+    """``df.head()``, ``df.isnull().sum()``: a chain of look-only method calls on a name."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr not in LOOK_METHODS:
+            return False
+        node = node.func.value
+    return isinstance(node, ast.Name | ast.Attribute | ast.Subscript)
+
 
 @dataclass
 class DefUse:
@@ -53,11 +69,16 @@ def root_name(node: ast.expr) -> str | None:
 
 
 class _Scope:
-    def __init__(self, parent: _Scope | None, bound: set[str] | None = None) -> None:
+    def __init__(
+        self, parent: _Scope | None, bound: set[str] | None = None, deferred: bool = False
+    ) -> None:
         self.parent = parent
         self.bound: set[str] = set(bound or ())
         self.free: set[str] = set()
+        self.late: set[str] = set()
+        """Free names read by code that runs later (a function body), not on entry."""
         self.globals: set[str] = set()
+        self.deferred = deferred
 
 
 class DefUseVisitor(ast.NodeVisitor):
@@ -67,16 +88,23 @@ class DefUseVisitor(ast.NodeVisitor):
         self.result = DefUse()
         self.module = _Scope(None)
         self.scope = self.module
+        self.deferred: set[str] = set()
+        """Module names function bodies read before the cell binds them (read at call time)."""
 
     # -- scopes --------------------------------------------------------------
-    def _read(self, name: str) -> None:
+    def _read(self, name: str, late: bool = False) -> None:
         scope = self.scope
         if name in scope.globals or scope is self.module:
             if name not in self.module.bound:
-                self.result.reads.add(name)
+                if late or scope.deferred:
+                    self.deferred.add(name)
+                else:
+                    self.result.reads.add(name)
             return
         if name not in scope.bound:
             scope.free.add(name)
+            if late:
+                scope.late.add(name)
 
     def _bind(self, name: str) -> None:
         if self.scope is self.module or name in self.scope.globals:
@@ -101,10 +129,12 @@ class DefUseVisitor(ast.NodeVisitor):
         """Names a finished inner scope read from outside are reads of its parent."""
         self.scope = scope.parent or self.module
         for name in scope.free - scope.bound:
-            self._read(name)
+            self._read(name, late=scope.deferred or name in scope.late)
 
-    def _in_scope(self, bound: set[str], body: list[ast.stmt] | list[ast.expr]) -> None:
-        scope = _Scope(self.scope, bound)
+    def _in_scope(
+        self, bound: set[str], body: list[ast.stmt] | list[ast.expr], deferred: bool = False
+    ) -> None:
+        scope = _Scope(self.scope, bound, deferred)
         # names assigned anywhere in a function body are local for its whole body
         for node in body:
             for sub in ast.walk(node):
@@ -194,7 +224,11 @@ class DefUseVisitor(ast.NodeVisitor):
     def visit_Expr(self, node: ast.Expr) -> None:
         value = node.value
         self.visit(value)
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        if (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and not looks_only(value)
+        ):
             self._mutate(value.func.value)
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -236,7 +270,7 @@ class DefUseVisitor(ast.NodeVisitor):
         params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
         params.update(a.arg for a in (args.vararg, args.kwarg) if a is not None)
         if isinstance(node, ast.Lambda):
-            self._in_scope(params, [node.body])
+            self._in_scope(params, [node.body], deferred=True)
             return
         for decorator in node.decorator_list:
             self.visit(decorator)
@@ -248,7 +282,7 @@ class DefUseVisitor(ast.NodeVisitor):
         self._bind(node.name)
         if self.scope is self.module:
             self.result.functions.add(node.name)
-        self._in_scope(params | {node.name}, node.body)
+        self._in_scope(params | {node.name}, node.body, deferred=True)
 
     visit_FunctionDef = _function
     visit_AsyncFunctionDef = _function
@@ -365,5 +399,7 @@ def def_use(tree: ast.Module) -> DefUse:
     for statement in tree.body:
         visitor.visit(statement)
     result = visitor.result
+    # a function may read a name its cell binds after the def: it runs later, after the binding
+    result.reads |= visitor.deferred - visitor.module.bound
     result.globals_declared -= result.defines
     return result

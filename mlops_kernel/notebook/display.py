@@ -21,6 +21,8 @@ import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from mlops_kernel.notebook.defuse import looks_only
+
 PLOT_MODULES = ("matplotlib", "seaborn", "plotly", "bokeh", "altair", "pylab", "IPython.display")
 DISPLAY_CALLS = frozenset({"display", "show", "clear_output", "display_html", "display_markdown"})
 NEUTRAL_CALLS = frozenset(
@@ -114,7 +116,7 @@ def is_display_only(statement: ast.stmt, ctx: PlotContext) -> bool:
         value = statement.value
         if isinstance(value, ast.Constant):
             return False  # a docstring-like string: harmless, keep the author's words
-        if not _has_call(value):
+        if not _has_call(value) or (isinstance(value, ast.Call) and looks_only(value)):
             return True
         if isinstance(value, ast.Call):
             func = value.func

@@ -105,6 +105,18 @@ def _close_over_inputs(
 ) -> tuple[list[int], dict[int, list[str]]]:
     """Add the cells that define what the selection reads (recursively)."""
     missing = analysis.missing_inputs(selected)
+    later = {name: cell for name, cell in missing.items() if analysis.definers(name)}
+    if later:
+        parts = [
+            f"'{name}' is read in cell {cell + 1} but first defined in cell "
+            f"{analysis.definers(name)[0] + 1}"
+            for name, cell in later.items()
+        ]
+        raise SelectionError(
+            "; ".join(parts) + ". The notebook only works when cells run out of order (or a "
+            "function reads a name defined below it): move the definition above its first "
+            "use, or pass the value to the function as an argument"
+        )
     if missing:
         parts = [f"'{name}' (read in cell {cell + 1})" for name, cell in missing.items()]
         raise SelectionError(
@@ -256,6 +268,8 @@ def _hoist_definitions(units: list[Unit], available: set[str]) -> list[Unit]:
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
         if bindings.get(node.name, 0) != 1 or node.name in RESERVED or unit.facts.mutates:
+            continue
+        if unit.facts.defines != {node.name}:  # it also sets globals: it belongs to a step
             continue
         if all(name in known or name in BUILTINS for name in unit.facts.reads):
             unit.kind = "hoist"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from mlops_kernel.notebook.analysis import NotebookAnalysis
@@ -92,6 +93,26 @@ def extraction_findings(plan: ModulePlan) -> list[Finding]:
                 "selection reads come with it. Select them yourself to see the whole pipeline.",
             )
         )
+    for info in plan.production.cells:
+        for node in ast.walk(info.tree) if info.tree is not None else ():
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                names = sorted(
+                    {n for g in ast.walk(node) if isinstance(g, ast.Global) for n in g.names}
+                )
+                if names:
+                    findings.append(
+                        Finding(
+                            id="global-state",
+                            severity=Severity.warning,
+                            cell=info.index,
+                            cell_id=info.cell.cell_id,
+                            message=f"function {node.name} in cell {info.index + 1} changes "
+                            f"global {', '.join(names)}",
+                            lesson="A function that changes globals hides where a value comes "
+                            "from: in the module its changes stay inside the step that defines "
+                            "it. Return the new value instead and assign it where you call it.",
+                        )
+                    )
     count = len(plan.dropped)
     if count:
         findings.append(

@@ -171,6 +171,7 @@ def _final_values(production: NotebookAnalysis, cells: list[int]) -> set[str]:
     loop_targets: set[str] = set()
     for index in cells:
         info = production.by_index(index)
+        names -= info.deletes  # ``del x`` in a later cell of the step: x is gone
         names |= info.defines - info.functions - info.classes - set(info.imports) - info.deletes
         if info.tree is not None:
             for node in ast.walk(info.tree):

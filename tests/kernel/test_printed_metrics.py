@@ -229,3 +229,13 @@ def test_tracking_failures_do_not_break_printing(
     assert captured.out == "loss: 1\nloss: 2\n"
     assert captured.err.count("disk full") == 1
     assert printed.series == {"loss": [1.0, 2.0]}
+
+
+def test_ipython_timing_reports_are_not_metrics() -> None:
+    from mlops_kernel.printed_metrics import metrics_from_text
+
+    text = (
+        "CPU times: user 374 ms, sys: 12 ms, total: 386 ms\nWall time: 1.4 s\n"
+        "1.2 ms ± 3 µs per loop (mean ± std. dev. of 7 runs, 1,000 loops each)\nloss: 0.5\n"
+    )
+    assert metrics_from_text(text) == {"loss": [0.5]}

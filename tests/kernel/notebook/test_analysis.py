@@ -124,3 +124,14 @@ def test_real_notebooks_analyse_without_errors(notebook: Path) -> None:
     assert all(info.syntax_error is None for info in analysis.cells)
     everything = [info.index for info in analysis.cells]
     assert analysis.missing_inputs(everything) == {}
+
+
+def test_function_bodies_read_at_call_time() -> None:
+    defines, reads, _ = facts("def scale(a):\n    return (a - MEAN) / STD\nMEAN = 1\nSTD = 2")
+    assert reads == set() and defines == {"scale", "MEAN", "STD"}
+    _, reads, _ = facts("class K:\n    def f(self):\n        return LATER\nLATER = 1")
+    assert reads == set()
+    _, reads, _ = facts("f = lambda: LIMIT * 2\nLIMIT = 3\nprint(f())")
+    assert reads == {"print"}
+    _, reads, _ = facts("def g():\n    return OUTSIDE\nprint(g())")
+    assert reads == {"OUTSIDE", "print"}

@@ -218,3 +218,39 @@ def test_real_notebooks_plan_to_clean_code(notebook: Path) -> None:
 
 
 import numpy as np  # noqa: E402  (used by one test; kept last to keep the helpers on top)
+
+
+def test_looking_at_a_frame_is_display_only(tmp_path: Path) -> None:
+    plan = plan_of(
+        tmp_path,
+        [
+            "import pandas as pd\ndf = pd.DataFrame({'a': [1, None]})",
+            "df.head()\ndf.isnull().sum()\ndf.info()",
+            "df.fillna(0, inplace=True)\ndf.describe()",
+            "total = float(df['a'].sum())\nprint('total:', total)",
+        ],
+    )
+    dropped = [unit.statement_text for unit in plan.dropped]
+    assert dropped == ["df.head()", "df.isnull().sum()", "df.info()", "df.describe()"]
+    assert [s.name for s in plan.steps] == ["cell_1", "cell_3", "cell_4"]
+
+
+def test_names_defined_only_below_their_use_are_explained(tmp_path: Path) -> None:
+    with pytest.raises(
+        SelectionError, match=r"'LATER' is read in cell 1 but first defined in cell 2"
+    ):
+        plan_of(tmp_path, ["def f():\n    return LATER", "LATER = 1", "print(f())"])
+
+
+def test_global_in_a_step_function_becomes_nonlocal(tmp_path: Path) -> None:
+    from mlops_kernel.notebook.report import extraction_findings
+
+    plan = plan_of(
+        tmp_path,
+        ["count = 0\ndef bump():\n    global count\n    count += 1\nbump()\nprint('n:', count)"],
+    )
+    source, problems = tidy(module_source(plan, module="m"))
+    assert problems == [] and "nonlocal count" in source and "global count" not in source
+    module = load_module(tmp_path, source, "generated_d")
+    assert module.cell_1() == 1  # type: ignore[attr-defined]
+    assert [f.id for f in extraction_findings(plan)] == ["global-state"]
