@@ -10,10 +10,9 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
-from support.daemon import kill_run_processes
+from support.daemon import kill_run_processes, run_mlops
 
 from mlops_daemon.process import is_alive, process_create_time
 
@@ -28,14 +27,7 @@ class Cli:
         self.env.pop("MLOPS_PORT", None)
 
     def __call__(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "mlops_daemon", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
+        return run_mlops(self.env, *args, timeout=timeout)
 
     def daemon_log(self) -> str:
         try:

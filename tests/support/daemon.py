@@ -142,15 +142,22 @@ class DaemonProcess:
     def cli(
         self, *args: str, check: bool = False, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "mlops_daemon", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=check,
-            stdin=subprocess.DEVNULL,
-        )
+        return run_mlops(self.env, *args, check=check, timeout=timeout)
+
+
+def run_mlops(
+    env: dict[str, str], *args: str, check: bool = False, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``python -m mlops_daemon ARGS`` with ``env``, output captured, no stdin."""
+    return subprocess.run(
+        [sys.executable, "-m", "mlops_daemon", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=check,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def kill_run_processes(home: Path) -> None:
