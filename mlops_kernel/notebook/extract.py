@@ -88,7 +88,7 @@ def plan_extraction(request: ExtractionRequest) -> ExtractionPlan:
     """The preview: steps, inputs and outputs, lint and the module's code; nothing written."""
     notebook, layout, plan = _plan(request)
     source, _problems = tidy(module_source(plan, module=layout.module), layout.module_path.name)
-    analysis = plan.analysis
+    analysis = plan.analysis if plan.notebook is notebook else analyse(notebook)
     from mlops_kernel.notebook.lint import lint
     from mlops_kernel.notebook.readiness import readiness
 

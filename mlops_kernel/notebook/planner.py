@@ -22,6 +22,7 @@ from mlops_kernel.notebook.defuse import BUILTINS, def_use
 from mlops_kernel.notebook.errors import SelectionError
 from mlops_kernel.notebook.params import ParamField, params_from_cell
 from mlops_kernel.notebook.source import Cell, Notebook
+from mlops_kernel.notebook.stars import resolve_star_imports
 from mlops_kernel.notebook.steps import Step, group_steps
 from mlops_kernel.notebook.units import Unit, split_units
 
@@ -105,6 +106,8 @@ def _close_over_inputs(
 ) -> tuple[list[int], dict[int, list[str]]]:
     """Add the cells that define what the selection reads (recursively)."""
     missing = analysis.missing_inputs(selected)
+    if any(analysis.by_index(i).star_imports for i in selected):
+        missing = {}  # names nothing defines may come from a star import (lint warns)
     later = {name: cell for name, cell in missing.items() if analysis.definers(name)}
     if later:
         parts = [
@@ -287,7 +290,15 @@ def plan_module(
     seed: int = 0,
 ) -> ModulePlan:
     """Plan the module for ``cells`` (0-based notebook indices; None: all code cells)."""
-    analysis = analyse(notebook)
+    original = analyse(notebook)
+    undefined = {
+        name
+        for info in original.cells
+        for name in info.reads
+        if not original.definers(name) and name not in BUILTINS
+    }
+    notebook, star_notes = resolve_star_imports(notebook, undefined)
+    analysis = analyse(notebook) if star_notes else original
     user_metrics = [parse_metric(text) for text in metrics or []]
     selected = _selection(analysis, cells)
     _check_syntax(analysis, selected)
@@ -312,6 +323,8 @@ def plan_module(
     imported = {name for unit in imports for name in unit.facts.defines}
     hoisted = _hoist_definitions(ordered, imported)
     module_names = imported | {u.node.name for u in hoisted}  # type: ignore[attr-defined]
+    if any(analysis.by_index(i).star_imports for i in selected):  # unresolved: trust them
+        module_names |= {n for n in undefined if not analysis.definers(n)}
     production = analyse(_production_notebook(notebook, units))
     steps = group_steps(
         notebook,
@@ -332,6 +345,7 @@ def plan_module(
     return ModulePlan(
         notebook, analysis, selected, added, units, imports, hoisted, fields, steps,
         user_metrics, production, seed_torch, parameters_cell, params_name, module_names,
+        star_notes,
     )  # fmt: skip
 
 

@@ -113,6 +113,17 @@ def extraction_findings(plan: ModulePlan) -> list[Finding]:
                             "it. Return the new value instead and assign it where you call it.",
                         )
                     )
+    for note in plan.notes:
+        findings.append(
+            Finding(
+                id="star-import-resolved",
+                severity=Severity.info,
+                cell=None,
+                message=note,
+                lesson="A star import hides where names come from and can silently replace "
+                "your own; the module imports the names it uses by name instead.",
+            )
+        )
     count = len(plan.dropped)
     if count:
         findings.append(
