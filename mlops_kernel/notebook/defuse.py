@@ -32,7 +32,9 @@ MUTATORS = frozenset(
 LOOK_METHODS = frozenset(
     {"head", "tail", "describe", "info", "value_counts", "nunique", "unique", "corr", "cov",
      "isnull", "isna", "notnull", "notna", "count", "memory_usage", "sum", "mean", "median",
-     "std", "min", "max", "to_string", "get_params", "state_dict", "parameters", "summary"}
+     "std", "min", "max", "to_string", "get_params", "state_dict", "parameters", "summary",
+     "groupby", "agg", "aggregate", "round", "quantile", "idxmax", "idxmin", "nlargest",
+     "nsmallest", "corrwith", "pivot_table", "select_dtypes"}
 )  # fmt: skip
 """Methods that only look at their object: called as a statement, they just show it."""
 

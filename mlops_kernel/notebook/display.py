@@ -58,6 +58,15 @@ def _root(node: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+def _pandas_plot(func: ast.expr) -> bool:
+    """``df.plot(...)``, ``s.plot.barh()``, ``df.hist()``: pandas drawing through matplotlib."""
+    while isinstance(func, ast.Attribute):
+        if func.attr in ("plot", "hist", "boxplot"):
+            return True
+        func = func.value
+    return False
+
+
 def _has_call(node: ast.AST) -> bool:
     return any(isinstance(sub, ast.Call) for sub in ast.walk(node))
 
@@ -117,6 +126,8 @@ def is_display_only(statement: ast.stmt, ctx: PlotContext) -> bool:
         if isinstance(value, ast.Constant):
             return False  # a docstring-like string: harmless, keep the author's words
         if not _has_call(value) or (isinstance(value, ast.Call) and looks_only(value)):
+            return True
+        if isinstance(value, ast.Call) and _pandas_plot(value.func):
             return True
         if isinstance(value, ast.Call):
             func = value.func

@@ -258,13 +258,34 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text)
 
 
-def _notebook_dir_for_tests(layout: Layout, notebook: Path) -> str:
-    """The notebook's folder as the generated tests find it: relative inside the project."""
+def _inside(layout: Layout, notebook: Path) -> bool:
     folder = notebook.parent.resolve()
+    return folder == layout.project or layout.project in folder.parents
+
+
+def _notebook_dir_for_tests(layout: Layout, notebook: Path) -> tuple[str, str | None]:
+    """(the folder the tests mirror, the subfolder they run in).
+
+    A notebook inside the project runs in its own subfolder of a mirror of the whole
+    project, so ``../data/train.csv`` resolves as it did for the author.
+    """
     tests = (layout.project / layout.test_path).parent
-    if folder == layout.project or layout.project in folder.parents:
-        return os.path.relpath(folder, tests)
-    return str(folder)
+    if _inside(layout, notebook):
+        sub = os.path.relpath(notebook.parent.resolve(), layout.project)
+        return os.path.relpath(layout.project, tests), (
+            None if sub == "." else Path(sub).as_posix()
+        )
+    return str(notebook.parent.resolve()), None
+
+
+def _capture_workdir(layout: Layout, notebook: Path, scratch: Path) -> Path:
+    """Where the notebook runs for the capture: its folder inside a mirror of its project."""
+    from mlops_kernel.notebook.capture import scratch_workdir
+
+    if not _inside(layout, notebook):
+        return scratch_workdir(notebook.parent, scratch)
+    scratch_workdir(layout.project, scratch)
+    return scratch / notebook.parent.resolve().relative_to(layout.project)
 
 
 def _install(staging: Path, layout: Layout) -> None:
@@ -306,7 +327,7 @@ def extract(request: ExtractionRequest, progress: Progress | None = None) -> Ext
     ``git_init`` is false), CellExecutionError when the notebook fails in a fresh
     kernel, GeneratedTestsFailed when the generated tests do not pass.
     """
-    from mlops_kernel.notebook.capture import run_capture, scratch_workdir
+    from mlops_kernel.notebook.capture import run_capture
     from mlops_kernel.notebook.testgen import write_tests
 
     _report(progress, "analyse", 0, 1, "analysing the notebook")
@@ -336,7 +357,7 @@ def extract(request: ExtractionRequest, progress: Progress | None = None) -> Ext
         staging = _stage(layout, Path(tmp) / "project")
         fixtures = staging / layout.fixtures_path
         fixtures.mkdir(parents=True)
-        workdir = scratch_workdir(notebook.path.parent, Path(tmp) / "work")
+        workdir = _capture_workdir(layout, notebook.path, Path(tmp) / "work")
         capture_plan = _capture_plan(plan, request)
 
         def on_cell(done: int, total: int, message: str) -> None:
@@ -362,6 +383,7 @@ def extract(request: ExtractionRequest, progress: Progress | None = None) -> Ext
         _write(
             staging / layout.conftest_path, conftest.read_text() if conftest.exists() else _CONFTEST
         )
+        tests_dir, tests_subdir = _notebook_dir_for_tests(layout, notebook.path)
         write_tests(
             staging / layout.test_path,
             module=layout.module,
@@ -371,7 +393,8 @@ def extract(request: ExtractionRequest, progress: Progress | None = None) -> Ext
             seed=capture_plan.seed,  # type: ignore[attr-defined]
             seed_torch=plan.seed_torch,
             notebook=notebook.path.name,
-            notebook_dir_rel=_notebook_dir_for_tests(layout, notebook.path),
+            notebook_dir_rel=tests_dir,
+            workdir_subdir=tests_subdir,
             module_names=plan.module_names,
         )
         _report(progress, "tests", 0, 1, "running the generated tests")

@@ -180,7 +180,8 @@ def _restore_needed(units: dict[int, list[Unit]], selected: list[int]) -> None:
         kept_defined: set[str] = set()
         for unit in _ordered(units, selected):
             if unit.kind == "dropped":
-                for name in unit.facts.defines:
+                # what it binds; a method call on a frame it only showed is no new value
+                for name in unit.facts.defines - unit.facts.mutates:
                     defined_by[name] = unit
                     kept_defined.discard(name)
                 continue

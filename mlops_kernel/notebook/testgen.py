@@ -156,12 +156,15 @@ def write_tests(
     notebook: str | None = None,
     notebook_dir_rel: str | None = None,
     module_names: Collection[str] | None = None,
+    workdir_subdir: str | None = None,
 ) -> str:
     """Write the test module for ``module`` (a dotted name) to ``test_path``; return it.
 
     ``fixtures_rel`` is the fixtures folder relative to the test file's folder, as a
     POSIX path; ``notebook`` names the notebook in the docstring (default: the file
-    name the capture ran). With ``notebook_dir_rel`` (the notebook's folder relative
+    name the capture ran). ``workdir_subdir`` (with ``notebook_dir_rel`` naming the project
+    folder) runs each test in that subfolder of the scratch copy, as the capture ran the
+    notebook (``../data`` then resolves). With ``notebook_dir_rel`` (the notebook's folder relative
     to the test file's, e.g. ``".."``) each test runs in a scratch copy of that folder
     made of links, as the capture did, so relative reads of data files work; without
     it, in an empty temporary folder. ``module_names`` (the names the module defines at
@@ -177,7 +180,7 @@ def write_tests(
     captures = {step.name: by_name[step.name] for step in steps}
     if module_names is not None:
         captures = {name: _unless_missing(c, set(module_names)) for name, c in captures.items()}
-    writer = _Writer(alias, captures, notebook_dir_rel)
+    writer = _Writer(alias, captures, notebook_dir_rel, workdir_subdir)
     source = "".join(
         [
             _header(module, notebook or capture.notebook or "the notebook", fixtures_rel),
@@ -230,6 +233,7 @@ class _Writer:
     alias: str  # the name the test module imports the extracted module under
     captures: dict[str, StepCapture]
     notebook_dir_rel: str | None
+    workdir_subdir: str | None = None
 
     def stored(self, step: StepSpec) -> bool:
         capture = self.captures[step.name]
@@ -290,6 +294,8 @@ class _Writer:
         """The folder a test runs in: ``folder``, or a scratch copy of the notebook's."""
         if self.notebook_dir_rel is None:
             return folder
+        if self.workdir_subdir:
+            return f"scratch_workdir(NOTEBOOK_DIR, {folder}).joinpath({_str(self.workdir_subdir)})"
         return f"scratch_workdir(NOTEBOOK_DIR, {folder})"
 
     def replay_fixture(self, params_class: str) -> str:

@@ -226,12 +226,20 @@ def test_looking_at_a_frame_is_display_only(tmp_path: Path) -> None:
         [
             "import pandas as pd\ndf = pd.DataFrame({'a': [1, None]})",
             "df.head()\ndf.isnull().sum()\ndf.info()",
-            "df.fillna(0, inplace=True)\ndf.describe()",
+            "df.fillna(0, inplace=True)\ndf.describe()\n"
+            "df.groupby('a').mean()\ndf['a'].plot.barh()",
             "total = float(df['a'].sum())\nprint('total:', total)",
         ],
     )
     dropped = [unit.statement_text for unit in plan.dropped]
-    assert dropped == ["df.head()", "df.isnull().sum()", "df.info()", "df.describe()"]
+    assert dropped == [
+        "df.head()",
+        "df.isnull().sum()",
+        "df.info()",
+        "df.describe()",
+        "df.groupby('a').mean()",
+        "df['a'].plot.barh()",
+    ]
     assert [s.name for s in plan.steps] == ["cell_1", "cell_3", "cell_4"]
 
 
