@@ -150,3 +150,18 @@ def test_params_and_seed_reach_the_generated_module(project: Path) -> None:
     record = json.loads((project / "tests/fixtures/fit_line/extraction.json").read_text())
     assert record["metrics"] == result.metrics
     assert run_pytest(project, "tests/test_fit_line.py").returncode == 0
+
+
+def test_a_notebook_in_a_subfolder_reads_data_beside_it(project: Path) -> None:
+    (project / "data").mkdir()
+    (project / "data" / "values.csv").write_text("x\n1\n2\n3\n")
+    cells = [
+        "import pandas as pd",
+        "df = pd.read_csv('../data/values.csv')\ndf.head()",
+        "total = float(df['x'].sum())\nprint(f'total: {total}')",
+    ]
+    notebook = build_notebook(project / "notebooks" / "sums.ipynb", cells)
+    result = extract(request(notebook, project))
+    assert result.metrics["total"] == 6.0
+    assert run_pytest(project).returncode == 0
+    assert not (project / "notebooks" / "tests").exists()
