@@ -62,6 +62,15 @@ def _number(match: re.Match[str]) -> float:
     return float(match.group("wrapped") or match.group("plain"))
 
 
+def single_number(text: str) -> float | None:
+    """The number a displayed value is, when it is one (``0.96``, ``np.float64(0.96)``,
+    ``tensor(0.31)``); None for anything else (arrays, frames, text)."""
+    match = _ONLY_VALUE.fullmatch(text.strip())
+    if match is None or text.strip().endswith("%"):
+        return None
+    return _number(match)
+
+
 def _label_before(text: str) -> str:
     """The label part of ``text``: what follows its last separator."""
     boundary = _BOUNDARY.match(text)

@@ -103,6 +103,8 @@ class CaptureResult:
     final_values: dict[str, float]
     cell_seconds: dict[int, float]
     notebook: str = field(default="")
+    displayed: dict[int, str] = field(default_factory=dict)
+    """The value each cell displayed (its ``execute_result`` as plain text), by cell index."""
     """The notebook's file name (for the generated tests' docstring)."""
 
 
@@ -336,6 +338,7 @@ def _result(plan: CapturePlan, nb: Any, stage: Path) -> CaptureResult:
     last = manifest["steps"][plan.steps[-1].name]["values"] if plan.steps else {}
     text: list[str] = []
     seconds: dict[int, float] = {}
+    displayed: dict[int, str] = {}
     for cell in nb.cells:
         index = cell.metadata.get("mlops", {}).get("cell")
         if index is None:
@@ -349,12 +352,18 @@ def _result(plan: CapturePlan, nb: Any, stage: Path) -> CaptureResult:
             if output.get("output_type") == "stream" and output.get("name") == "stdout"
         )
         text.append(printed if printed.endswith("\n") or not printed else printed + "\n")
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "execute_result":
+                shown = output.get("data", {}).get("text/plain")
+                if shown is not None:
+                    displayed[int(index)] = _text(shown)
     return CaptureResult(
         steps=steps,
         printed=metrics_from_text("".join(text)),
         final_values={name: float(value) for name, value in last.items()},
         cell_seconds=seconds,
         notebook=Path(plan.notebook).name,
+        displayed=displayed,
     )
 
 

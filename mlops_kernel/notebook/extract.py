@@ -35,7 +35,9 @@ from mlops_kernel.notebook.schemas import (
     LintReport,
     Severity,
 )
+from mlops_kernel.notebook.shown import show_displayed
 from mlops_kernel.notebook.source import Notebook, load_notebook
+from mlops_kernel.printed_metrics import single_number
 
 TEST_TIMEOUT_S = 900
 
@@ -366,6 +368,12 @@ def extract(request: ExtractionRequest, progress: Progress | None = None) -> Ext
         capture = run_capture(capture_plan, fixtures, workdir, on_cell)  # type: ignore[arg-type]
         final = set(plan.steps[-1].outputs)
         metric_names = [name for name in capture.final_values if name in final]
+        numbers = {c: single_number(text) for c, text in capture.displayed.items()}
+        shown = show_displayed(
+            plan,
+            {c: v for c, v in numbers.items() if v is not None},
+            set(capture.printed) | set(metric_names),
+        )
         source, problems = tidy(
             module_source(plan, module=layout.module, metric_names=metric_names),
             layout.module_path.name,
@@ -401,6 +409,7 @@ def extract(request: ExtractionRequest, progress: Progress | None = None) -> Ext
         tests_passed = _run_tests(staging, layout.test_path)
         metrics = {label: values[-1] for label, values in capture.printed.items() if values}
         metrics.update({name: capture.final_values[name] for name in metric_names})
+        metrics.update(shown)
         record = {"source_key": key, "metrics": metrics, "tests_passed": tests_passed}
         (fixtures / "extraction.json").write_text(json.dumps(record, indent=2, sort_keys=True))
         _report(progress, "write", 0, 1, f"writing {layout.module_path} and its tests")

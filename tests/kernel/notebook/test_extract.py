@@ -165,3 +165,17 @@ def test_a_notebook_in_a_subfolder_reads_data_beside_it(project: Path) -> None:
     assert result.metrics["total"] == 6.0
     assert run_pytest(project).returncode == 0
     assert not (project / "notebooks" / "tests").exists()
+
+
+def test_a_number_the_notebook_displays_becomes_a_metric(project: Path) -> None:
+    cells = [
+        "import numpy as np",
+        "x = np.arange(10) * 1.5\nnp.mean(x)",
+        "x.reshape(2, 5).sum(axis=0)",  # an array is shown, not a metric
+    ]
+    notebook = build_notebook(project / "shows.ipynb", cells)
+    result = extract(request(notebook, project))
+    assert result.metrics == {"mean": 6.75}
+    source = (project / "demo_project" / "shows.py").read_text()
+    assert 'print("mean:", np.mean(x))' in source
+    assert run_pytest(project).returncode == 0
