@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlops_kernel.notebook import gitrepo
-from mlops_kernel.notebook.analysis import analyse
+from mlops_kernel.notebook.analysis import NotebookAnalysis, analyse
 from mlops_kernel.notebook.codegen import module_source
 from mlops_kernel.notebook.errors import GeneratedTestsFailed, SelectionError, VersioningError
 from mlops_kernel.notebook.formatting import tidy
@@ -53,16 +53,17 @@ class ExtractionProgress:
 Progress = Callable[[ExtractionProgress], None]
 
 
-def lint_notebook(path: str | Path, project: str | Path | None = None) -> LintReport:
-    """Lint lessons and the readiness checklist of one notebook."""
-    notebook = load_notebook(path)
-    root = Path(project) if project else None
+def _lint(analysis: NotebookAnalysis, project: Path | None) -> LintReport:
     from mlops_kernel.notebook.lint import lint
     from mlops_kernel.notebook.readiness import readiness
 
-    analysis = analyse(notebook)
-    findings = lint(analysis, project=root)
-    return lint_report(analysis, root, findings, readiness(analysis, findings, project=root))
+    findings = lint(analysis, project=project)
+    return lint_report(analysis, project, findings, readiness(analysis, findings, project=project))
+
+
+def lint_notebook(path: str | Path, project: str | Path | None = None) -> LintReport:
+    """Lint lessons and the readiness checklist of one notebook."""
+    return _lint(analyse(load_notebook(path)), Path(project) if project else None)
 
 
 def _project(request: ExtractionRequest, notebook: Path) -> Path:
@@ -91,13 +92,7 @@ def plan_extraction(request: ExtractionRequest) -> ExtractionPlan:
     notebook, layout, plan = _plan(request)
     source, _problems = tidy(module_source(plan, module=layout.module), layout.module_path.name)
     analysis = plan.analysis if plan.notebook is notebook else analyse(notebook)
-    from mlops_kernel.notebook.lint import lint
-    from mlops_kernel.notebook.readiness import readiness
-
-    findings = lint(analysis, project=layout.project)
-    report = lint_report(
-        analysis, layout.project, findings, readiness(analysis, findings, project=layout.project)
-    )
+    report = _lint(analysis, layout.project)
     inputs, outputs = analysis.selection_io(plan.selected)
     return ExtractionPlan(
         notebook=str(notebook.path),
@@ -344,7 +339,7 @@ def extract(request: ExtractionRequest, progress: Progress | None = None) -> Ext
     previous = _unchanged(layout, repo, key)
     if previous is not None:
         content = module_file.read_bytes()
-        head, _ = gitrepo.commit(repo, [module_file], "unused: nothing to commit")
+        head = gitrepo.head(repo)
         return ExtractionResult(
             notebook=str(notebook.path), project=str(layout.project), module=layout.module,
             module_path=str(layout.module_path), test_path=str(layout.test_path),

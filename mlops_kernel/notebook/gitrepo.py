@@ -51,14 +51,19 @@ def _identity(repo: Path) -> list[str]:
     return [] if configured else _IDENTITY
 
 
+def head(repo: Path) -> str | None:
+    """The sha of HEAD, or None in a repository without commits."""
+    result = _git(repo, "rev-parse", "HEAD", check=False)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
 def commit(repo: Path, paths: Sequence[Path], message: str) -> tuple[str, bool]:
     """Commit exactly ``paths``; returns (HEAD sha, whether a new commit was made)."""
     relative = [str(p.resolve().relative_to(repo.resolve())) for p in paths]
     _git(repo, "add", "--all", "--", *relative)
     staged = _git(repo, "diff", "--cached", "--quiet", "--", *relative, check=False)
     if staged.returncode == 0:
-        head = _git(repo, "rev-parse", "HEAD", check=False)
-        return (head.stdout.strip() if head.returncode == 0 else ""), False
+        return head(repo) or "", False
     _git(repo, *_identity(repo), "commit", "--quiet", "-m", message, "--", *relative)
     return _git(repo, "rev-parse", "HEAD").stdout.strip(), True
 

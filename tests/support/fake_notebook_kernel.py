@@ -28,7 +28,6 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from mlops_kernel.notebook.errors import (
     NotebookFormatError,
     SelectionError,
 )
+from mlops_kernel.notebook.extract import ExtractionProgress
 from mlops_kernel.notebook.schemas import (
     CellSummary,
     CheckItem,
@@ -53,14 +53,6 @@ from mlops_kernel.notebook.schemas import (
 
 SITE_DIR = Path(__file__).resolve().parent / "fake_kernel_site"
 LESSON = "A cell that fails in a fresh kernel relied on state from an earlier session."
-
-
-@dataclass(frozen=True)
-class ExtractionProgress:
-    stage: str
-    done: int
-    total: int
-    message: str
 
 
 def env() -> dict[str, str]:
