@@ -106,10 +106,44 @@ def plan_extraction(request: ExtractionRequest) -> ExtractionPlan:
         outputs=outputs,
         params={f.name: f.type for f in plan.params},
         module_source=source,
+        test_source=_preview_tests(plan, layout, request),
         findings=[*report.findings, *extraction_findings(plan)],
         readiness=report.readiness,
         cells=report.cells,
     )
+
+
+def _preview_tests(plan: ModulePlan, layout: Layout, request: ExtractionRequest) -> str:
+    """The generated tests as they will read if every step's inputs can be stored.
+
+    The values they compare come from the notebook's own run at extraction, so the
+    preview has the tests' shape and names, not their fixtures.
+    """
+    from mlops_kernel.notebook.capture import CaptureResult, StepCapture
+    from mlops_kernel.notebook.testgen import write_tests
+
+    capture_plan = _capture_plan(plan, request)
+    steps = capture_plan.steps  # type: ignore[attr-defined]
+    stored = [
+        StepCapture(s.name, f"{s.name}.inputs", "preview", None, None, outputs={}) for s in steps
+    ]
+    capture = CaptureResult(steps=stored, printed={}, final_values={}, cell_seconds={})
+    assert plan.notebook.path is not None
+    tests_dir, tests_subdir = _notebook_dir_for_tests(layout, plan.notebook.path)
+    with tempfile.TemporaryDirectory(prefix="mlops-preview-") as tmp:
+        return write_tests(
+            Path(tmp) / layout.test_path.name,
+            module=layout.module,
+            steps=steps,
+            capture=capture,
+            fixtures_rel=str(layout.fixtures_path.relative_to("tests")),
+            seed=capture_plan.seed,  # type: ignore[attr-defined]
+            seed_torch=plan.seed_torch,
+            notebook=plan.notebook.path.name,
+            notebook_dir_rel=tests_dir,
+            workdir_subdir=tests_subdir,
+            module_names=plan.module_names,
+        )
 
 
 def _sha256(data: bytes) -> str:

@@ -116,6 +116,13 @@ class ExtractionPlan(BaseModel):
     outputs: list[str] = Field(description="names the selection defines that later cells read")
     params: dict[str, str] = Field(description="parameter name -> Python type")
     module_source: str
+    test_source: str = Field(
+        default="",
+        description=(
+            "A preview of the generated tests: their shape and names. The values they "
+            "compare are captured when the extraction runs the notebook."
+        ),
+    )
     findings: list[Finding]
     readiness: Readiness
     cells: list[CellSummary]

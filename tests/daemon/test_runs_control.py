@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import http.client
 import itertools
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pytest
 from support.daemon import DaemonProcess
@@ -231,6 +233,28 @@ def test_artifacts_are_listed_with_size_and_sha256(daemon: DaemonProcess, projec
     ]
     for path, data in contents.items():
         assert (Path(final["run_dir"]) / "artifacts" / path).read_bytes() == data
+
+    # Each can be downloaded; nothing outside the recorded list can.
+    for path, data in contents.items():
+        status, headers, body = _download(daemon, final["id"], path)
+        assert (status, body) == (200, data)
+        assert headers["Content-Disposition"] == f'attachment; filename="{Path(path).name}"'
+    assert _download(daemon, final["id"], "figures/sub/../../../spec.json")[0] == 404
+    assert _download(daemon, final["id"], "figures")[0] == 404
+    assert _download(daemon, "no-such-run", "model.bin")[0] == 404
+
+
+def _download(daemon: DaemonProcess, run_id: str, path: str) -> tuple[int, dict[str, str], bytes]:
+    parts = urlsplit(daemon.url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port)
+    try:
+        token = (daemon.home / "token").read_text().strip()
+        url = f"/api/runs/{run_id}/artifacts/{quote(path)}"
+        conn.request("GET", url, headers={"Authorization": f"Bearer {token}"})
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
 
 
 # -- the worker pool ---------------------------------------------------------------

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import mimetypes
+from pathlib import Path
 
 from tornado.iostream import StreamClosedError
 
+from mlops_kernel import runfiles
 from mlops_kernel.schemas import (
     API_VERSION,
     Health,
@@ -21,6 +24,7 @@ from mlops_kernel.schemas import (
 )
 
 from .. import __version__
+from ..errors import NotFound
 from ..service import RunService
 from .base import ApiHandler
 
@@ -83,6 +87,44 @@ class RunMetricsHandler(ServiceHandler):
 class RunCancelHandler(ServiceHandler):
     async def post(self, run_id: str) -> None:
         self.send(await self.service.cancel(run_id))
+
+
+class RunArtifactHandler(ServiceHandler):
+    """One recorded artifact's bytes, streamed in chunks read off the event loop.
+
+    Only paths the store lists for the run are served, and only from inside the
+    run's artifacts folder, so no request can reach another file.
+    """
+
+    CHUNK = 1 << 20
+
+    async def get(self, run_id: str, path: str) -> None:
+        s = self.service
+        detail = await s.db.call(s.store.get_run, run_id)
+        if path not in {a.path for a in detail.artifacts}:
+            raise NotFound(f"run {run_id} has no artifact {path!r}")
+        root = (Path(detail.run_dir) / runfiles.ARTIFACTS_DIR).resolve()
+        file = (root / path).resolve()
+        if not file.is_relative_to(root) or not await asyncio.to_thread(file.is_file):
+            raise NotFound(f"artifact {path!r} of run {run_id} is no longer on disk")
+        kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        self.set_header("Content-Type", kind)
+        self.set_header("Content-Disposition", f'attachment; filename="{_safe_name(file.name)}"')
+        fh = await asyncio.to_thread(file.open, "rb")
+        try:
+            while chunk := await asyncio.to_thread(fh.read, self.CHUNK):
+                self.write(chunk)
+                await self.flush()
+        except StreamClosedError:
+            return
+        finally:
+            fh.close()
+        self.finish()
+
+
+def _safe_name(name: str) -> str:
+    """A file name fit for a quoted header value."""
+    return "".join(c if c.isprintable() and c not in '"\\' else "_" for c in name)
 
 
 class RunLogsHandler(ServiceHandler):

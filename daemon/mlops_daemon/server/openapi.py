@@ -102,11 +102,14 @@ def _parameters(route: Route, op: Operation) -> list[dict[str, Any]]:
 
 def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     error = {"application/json": {"schema": refs[(ErrorBody, "serialization")]}}
-    content: dict[str, Any] = (
-        {"application/json": {"schema": refs[(op.response, "serialization")]}}
-        if op.response is not None
-        else {"application/json": {"schema": {"type": "object"}}}
-    )
+    content: dict[str, Any]
+    if op.download:
+        binary = {"type": "string", "contentMediaType": "application/octet-stream"}
+        content = {"application/octet-stream": {"schema": binary}}
+    elif op.response is not None:
+        content = {"application/json": {"schema": refs[(op.response, "serialization")]}}
+    else:
+        content = {"application/json": {"schema": {"type": "object"}}}
     if op.event_stream:
         content["text/event-stream"] = {"schema": _event_schema(op, refs)}
     ok = "Accepted" if op.status == 202 else "OK"
@@ -138,3 +141,17 @@ def _event_schema(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
         "required": ["status"],
     }
     return {"oneOf": [event("log", refs[(op.response, "serialization")]), event("end", end)]}
+
+
+def main() -> None:
+    """Print the document (``python -m mlops_daemon.server.openapi``): the front end's
+    TypeScript types are generated from this output without a running daemon."""
+    import json
+    import sys
+
+    json.dump(build_openapi(), sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

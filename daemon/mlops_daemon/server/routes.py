@@ -49,6 +49,8 @@ class Operation:
     public: bool = False
     event_stream: bool = False
     """Also answers ``text/event-stream`` (server-sent events)."""
+    download: bool = False
+    """Answers a file's bytes (``application/octet-stream``) rather than JSON."""
     description: str = ""
 
 
@@ -61,7 +63,12 @@ class Route:
 
     @property
     def pattern(self) -> str:
-        return re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.path) + "/?$"
+        """Tornado's regex: a parameter matches one path segment, except a final
+        ``{path}``, which may span several (an artifact's relative path)."""
+        pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.path)
+        if self.path.endswith("{path}"):
+            pattern = pattern.removesuffix("[^/]+)") + ".+)"
+        return pattern + "/?$"
 
     @property
     def path_params(self) -> list[str]:
@@ -155,6 +162,24 @@ ROUTES: tuple[Route, ...] = (
                 "Cancel a run; 409 if it has already ended",
                 RunDetail,
                 errors=(404, 409),
+            ),
+        ),
+    ),
+    Route(
+        "/api/runs/{run_id}/artifacts/{path}",
+        h.RunArtifactHandler,
+        (
+            Operation(
+                "get",
+                "Download one of a run's recorded artifacts",
+                None,
+                errors=(404,),
+                download=True,
+                description=(
+                    "Answers the file's bytes with its media type and "
+                    "`Content-Disposition: attachment`. `path` is the artifact's path as "
+                    "listed in the run's `artifacts` (it may contain slashes)."
+                ),
             ),
         ),
     ),

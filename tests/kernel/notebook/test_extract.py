@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 from support.notebooks import build_notebook
 
 from mlops_kernel.notebook.errors import CellExecutionError, VersioningError
-from mlops_kernel.notebook.extract import ExtractionProgress, extract
+from mlops_kernel.notebook.extract import ExtractionProgress, extract, plan_extraction
 from mlops_kernel.notebook.schemas import ExtractionRequest
 
 pytestmark = pytest.mark.slow
@@ -55,6 +56,7 @@ def project(tmp_path: Path) -> Path:
 
 def test_extract_writes_tested_module_and_commits_it(project: Path) -> None:
     notebook = build_notebook(project / "analysis.ipynb", CELLS)
+    preview = plan_extraction(request(notebook, project))
     seen: list[ExtractionProgress] = []
     result = extract(request(notebook, project), progress=seen.append)
 
@@ -80,6 +82,17 @@ def test_extract_writes_tested_module_and_commits_it(project: Path) -> None:
     )
     # the generated tests pass in the project, as a user would run them
     assert run_pytest(project).returncode == 0
+    # the preview showed the module's functions and the tests, before anything ran (the
+    # metrics the notebook prints are found by its run, so the last step's return may grow)
+    written = (project / "tests" / "test_analysis.py").read_text()
+    assert function_names(preview.module_source) == function_names(source)
+    assert function_names(preview.test_source) == function_names(written)
+    assert len(function_names(written)) == len(preview.steps) + 1  # + test_import
+
+
+def function_names(source: str) -> list[str]:
+    """The top-level functions a module defines, in order."""
+    return [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)]
 
 
 def test_unchanged_cells_make_no_new_version_and_changes_do(project: Path) -> None:
