@@ -26,7 +26,7 @@ from mlops_kernel.notebook.errors import GeneratedTestsFailed, SelectionError, V
 from mlops_kernel.notebook.formatting import tidy
 from mlops_kernel.notebook.naming import Layout, layout_for
 from mlops_kernel.notebook.planner import ModulePlan, plan_module
-from mlops_kernel.notebook.report import extraction_findings, lint_report, step_plans
+from mlops_kernel.notebook.report import extraction_findings, lint_report
 from mlops_kernel.notebook.schemas import (
     ExtractionPlan,
     ExtractionRequest,
@@ -53,7 +53,7 @@ class ExtractionProgress:
 Progress = Callable[[ExtractionProgress], None]
 
 
-def _lint(analysis: NotebookAnalysis, project: Path | None) -> LintReport:
+def lint_analysis(analysis: NotebookAnalysis, project: Path | None) -> LintReport:
     from mlops_kernel.notebook.lint import lint
     from mlops_kernel.notebook.readiness import readiness
 
@@ -63,7 +63,7 @@ def _lint(analysis: NotebookAnalysis, project: Path | None) -> LintReport:
 
 def lint_notebook(path: str | Path, project: str | Path | None = None) -> LintReport:
     """Lint lessons and the readiness checklist of one notebook."""
-    return _lint(analyse(load_notebook(path)), Path(project) if project else None)
+    return lint_analysis(analyse(load_notebook(path)), Path(project) if project else None)
 
 
 def _project(request: ExtractionRequest, notebook: Path) -> Path:
@@ -73,7 +73,7 @@ def _project(request: ExtractionRequest, notebook: Path) -> Path:
     return project.resolve()
 
 
-def _plan(request: ExtractionRequest) -> tuple[Notebook, Layout, ModulePlan]:
+def plan_request(request: ExtractionRequest) -> tuple[Notebook, Layout, ModulePlan]:
     notebook = load_notebook(request.notebook)
     path = Path(request.notebook).resolve()
     layout = layout_for(_project(request, path), path, request.package, request.name)
@@ -88,62 +88,10 @@ def _plan(request: ExtractionRequest) -> tuple[Notebook, Layout, ModulePlan]:
 
 
 def plan_extraction(request: ExtractionRequest) -> ExtractionPlan:
-    """The preview: steps, inputs and outputs, lint and the module's code; nothing written."""
-    notebook, layout, plan = _plan(request)
-    source, _problems = tidy(module_source(plan, module=layout.module), layout.module_path.name)
-    analysis = plan.analysis if plan.notebook is notebook else analyse(notebook)
-    report = _lint(analysis, layout.project)
-    inputs, outputs = analysis.selection_io(plan.selected)
-    return ExtractionPlan(
-        notebook=str(notebook.path),
-        project=str(layout.project),
-        package=layout.package,
-        name=layout.name,
-        module_path=str(layout.module_path),
-        test_path=str(layout.test_path),
-        steps=step_plans(plan),
-        inputs=inputs,
-        outputs=outputs,
-        params={f.name: f.type for f in plan.params},
-        module_source=source,
-        test_source=_preview_tests(plan, layout, request),
-        findings=[*report.findings, *extraction_findings(plan)],
-        readiness=report.readiness,
-        cells=report.cells,
-    )
+    """The preview of an extraction; nothing is written (:mod:`.preview`)."""
+    from mlops_kernel.notebook.preview import plan_extraction as preview
 
-
-def _preview_tests(plan: ModulePlan, layout: Layout, request: ExtractionRequest) -> str:
-    """The generated tests as they will read if every step's inputs can be stored.
-
-    The values they compare come from the notebook's own run at extraction, so the
-    preview has the tests' shape and names, not their fixtures.
-    """
-    from mlops_kernel.notebook.capture import CaptureResult, StepCapture
-    from mlops_kernel.notebook.testgen import write_tests
-
-    capture_plan = _capture_plan(plan, request)
-    steps = capture_plan.steps  # type: ignore[attr-defined]
-    stored = [
-        StepCapture(s.name, f"{s.name}.inputs", "preview", None, None, outputs={}) for s in steps
-    ]
-    capture = CaptureResult(steps=stored, printed={}, final_values={}, cell_seconds={})
-    assert plan.notebook.path is not None
-    tests_dir, tests_subdir = _notebook_dir_for_tests(layout, plan.notebook.path)
-    with tempfile.TemporaryDirectory(prefix="mlops-preview-") as tmp:
-        return write_tests(
-            Path(tmp) / layout.test_path.name,
-            module=layout.module,
-            steps=steps,
-            capture=capture,
-            fixtures_rel=str(layout.fixtures_path.relative_to("tests")),
-            seed=capture_plan.seed,  # type: ignore[attr-defined]
-            seed_torch=plan.seed_torch,
-            notebook=plan.notebook.path.name,
-            notebook_dir_rel=tests_dir,
-            workdir_subdir=tests_subdir,
-            module_names=plan.module_names,
-        )
+    return preview(request)
 
 
 def _sha256(data: bytes) -> str:
@@ -190,7 +138,7 @@ def _unchanged(layout: Layout, repo: Path, key: str) -> dict[str, object] | None
     return record if gitrepo.is_clean(repo, paths) else None
 
 
-def _capture_plan(plan: ModulePlan, request: ExtractionRequest) -> object:
+def capture_plan_for(plan: ModulePlan, request: ExtractionRequest) -> object:
     import ast
 
     from mlops_kernel.notebook.capture import CapturePlan, StepSpec
@@ -226,7 +174,17 @@ def _run_tests(staging: Path, test_path: Path) -> int:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(staging), env.get("PYTHONPATH")]))
     env.setdefault("MPLBACKEND", "Agg")
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_path)]
+    # No colour: with FORCE_COLOR=1 in the environment the count below would not parse.
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--color=no",
+        str(test_path),
+    ]
     try:
         result = subprocess.run(
             command, cwd=staging, env=env, capture_output=True, text=True, timeout=TEST_TIMEOUT_S
@@ -294,7 +252,7 @@ def _inside(layout: Layout, notebook: Path) -> bool:
     return folder == layout.project or layout.project in folder.parents
 
 
-def _notebook_dir_for_tests(layout: Layout, notebook: Path) -> tuple[str, str | None]:
+def tests_notebook_dir(layout: Layout, notebook: Path) -> tuple[str, str | None]:
     """(the folder the tests mirror, the subfolder they run in).
 
     A notebook inside the project runs in its own subfolder of a mirror of the whole
@@ -362,7 +320,7 @@ def extract(request: ExtractionRequest, progress: Progress | None = None) -> Ext
     from mlops_kernel.notebook.testgen import write_tests
 
     _report(progress, "analyse", 0, 1, "analysing the notebook")
-    notebook, layout, plan = _plan(request)
+    notebook, layout, plan = plan_request(request)
     assert notebook.path is not None
     repo = _ensure_repository(layout.project, request.git_init)
     notebook_hash = _sha256(notebook.path.read_bytes())
@@ -389,7 +347,7 @@ def extract(request: ExtractionRequest, progress: Progress | None = None) -> Ext
         fixtures = staging / layout.fixtures_path
         fixtures.mkdir(parents=True)
         workdir = _capture_workdir(layout, notebook.path, Path(tmp) / "work")
-        capture_plan = _capture_plan(plan, request)
+        capture_plan = capture_plan_for(plan, request)
 
         def on_cell(done: int, total: int, message: str) -> None:
             _report(progress, "run", done, total, message)
@@ -420,7 +378,7 @@ def extract(request: ExtractionRequest, progress: Progress | None = None) -> Ext
         _write(
             staging / layout.conftest_path, conftest.read_text() if conftest.exists() else _CONFTEST
         )
-        tests_dir, tests_subdir = _notebook_dir_for_tests(layout, notebook.path)
+        tests_dir, tests_subdir = tests_notebook_dir(layout, notebook.path)
         write_tests(
             staging / layout.test_path,
             module=layout.module,

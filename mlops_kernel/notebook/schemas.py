@@ -115,6 +115,10 @@ class ExtractionPlan(BaseModel):
     inputs: list[str] = Field(description="free names the selection reads from outside it")
     outputs: list[str] = Field(description="names the selection defines that later cells read")
     params: dict[str, str] = Field(description="parameter name -> Python type")
+    param_defaults: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict,
+        description="parameter name -> its default from the parameters cell (scalars only)",
+    )
     module_source: str
     test_source: str = Field(
         default="",

@@ -22,7 +22,8 @@ from support.cli import Cli, show
 
 from mlops_daemon.cli.demo_cmd import dropped_summary, ensure_repository, plan_summary, reproduces
 from mlops_daemon.demo.notebook import CELLS, NAME, ensure_notebook, write_notebook
-from mlops_kernel.notebook.extract import lint_notebook, plan_extraction
+from mlops_kernel.notebook.extract import lint_notebook
+from mlops_kernel.notebook.preview import plan_extraction
 from mlops_kernel.notebook.schemas import ExtractionRequest
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="the local executor is Linux-only")
@@ -75,6 +76,7 @@ def test_lint_finds_nothing_wrong_and_extraction_drops_the_plot(tmp_path: Path) 
     plan = plan_extraction(ExtractionRequest(notebook=str(path), project=str(tmp_path)))
     assert plan.module_path == f"{tmp_path.name.replace('-', '_')}/digits.py"
     assert set(plan.params) >= {"alpha", "epochs", "seed"}
+    assert plan.param_defaults["epochs"] == 15 and isinstance(plan.param_defaults["alpha"], float)
     data = plan.model_dump(mode="json")
     dropped = [line for step in data["steps"] for line in step["dropped"]]
     assert any("plt.show()" in line for line in dropped)

@@ -12,7 +12,8 @@ import pytest
 from support.notebooks import build_notebook
 
 from mlops_kernel.notebook.errors import CellExecutionError, VersioningError
-from mlops_kernel.notebook.extract import ExtractionProgress, extract, plan_extraction
+from mlops_kernel.notebook.extract import ExtractionProgress, extract
+from mlops_kernel.notebook.preview import plan_extraction
 from mlops_kernel.notebook.schemas import ExtractionRequest
 
 pytestmark = pytest.mark.slow
