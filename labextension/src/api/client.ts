@@ -1,0 +1,107 @@
+/** Typed calls of the server extension and, through its proxy, of the daemon API. */
+import { apiUrl, requestAPI } from './request';
+import type {
+  ExtractionJob,
+  ExtractionPlan,
+  ExtractionRequest,
+  LintReport,
+  LogChunk,
+  MlopsStatus,
+  ModuleVersionList,
+  RunDetail,
+  RunMetrics,
+  RunPage,
+  RunSpec,
+  DaemonInfo
+} from './types';
+
+export type SortOrder = 'asc' | 'desc';
+
+export interface RunQuery {
+  page: number;
+  per_page: number;
+  /** created_at, started_at, ended_at, duration, status, entry_point, name, metrics.<k>,
+   * params.<k> */
+  sort: string;
+  order: SortOrder;
+  /** Comma-separated statuses to keep. */
+  status?: string;
+  /** A project's absolute path or numeric id. */
+  project?: string;
+}
+
+export interface ModuleQuery {
+  project?: string;
+  module_path?: string;
+}
+
+const seg = encodeURIComponent;
+
+export function getStatus(): Promise<MlopsStatus> {
+  return requestAPI<MlopsStatus>('status');
+}
+
+export function startDaemon(): Promise<MlopsStatus> {
+  return requestAPI<MlopsStatus>('daemon/start', { method: 'POST' });
+}
+
+export function getInfo(): Promise<DaemonInfo> {
+  return requestAPI<DaemonInfo>('api/info');
+}
+
+export function lint(notebook: string, project?: string): Promise<LintReport> {
+  return requestAPI<LintReport>('api/lint', {
+    method: 'POST',
+    body: { notebook, project: project ?? null }
+  });
+}
+
+export function planExtraction(req: ExtractionRequest): Promise<ExtractionPlan> {
+  return requestAPI<ExtractionPlan>('api/extractions/plan', { method: 'POST', body: req });
+}
+
+export function startExtraction(req: ExtractionRequest): Promise<ExtractionJob> {
+  return requestAPI<ExtractionJob>('api/extractions', { method: 'POST', body: req });
+}
+
+export function getExtraction(id: string): Promise<ExtractionJob> {
+  return requestAPI<ExtractionJob>(`api/extractions/${seg(id)}`);
+}
+
+export function listRuns(q: RunQuery): Promise<RunPage> {
+  return requestAPI<RunPage>('api/runs', { query: { ...q } });
+}
+
+export function getRun(id: string): Promise<RunDetail> {
+  return requestAPI<RunDetail>(`api/runs/${seg(id)}`);
+}
+
+export function getMetrics(id: string, key?: string): Promise<RunMetrics> {
+  return requestAPI<RunMetrics>(`api/runs/${seg(id)}/metrics`, { query: { key } });
+}
+
+export function getLogs(id: string, offset: number): Promise<LogChunk> {
+  return requestAPI<LogChunk>(`api/runs/${seg(id)}/logs`, { query: { offset } });
+}
+
+export function cancelRun(id: string): Promise<RunDetail> {
+  return requestAPI<RunDetail>(`api/runs/${seg(id)}/cancel`, { method: 'POST' });
+}
+
+export function submitRun(spec: RunSpec): Promise<RunDetail> {
+  return requestAPI<RunDetail>('api/runs', { method: 'POST', body: spec });
+}
+
+export function listModules(q: ModuleQuery = {}): Promise<ModuleVersionList> {
+  return requestAPI<ModuleVersionList>('api/modules', { query: { ...q } });
+}
+
+/** A download link for one artifact of a run (`path` relative to the run directory). */
+export function artifactUrl(runId: string, path: string): string {
+  const encoded = path
+    .split('/')
+    .filter(part => part !== '')
+    .map(seg)
+    .join('/');
+  return apiUrl(`api/runs/${seg(runId)}/artifacts/${encoded}`);
+}
