@@ -7,7 +7,11 @@
 #      says what is missing and goes on),
 #   2. creates or reuses ./.venv and installs the project into it with
 #      `pip install ".[test]"` (not editable, so packaging is checked too),
-#   3. runs ruff check, ruff format --check, mypy and pytest.
+#   3. runs ruff check, ruff format --check, mypy and pytest,
+#   4. runs the front end's unit tests (vitest, in labextension/) and the UI
+#      tests (Galata in Debian's Chromium, in ui-tests/; artifacts: screenshots,
+#      server and daemon logs in ui-tests/test-results/, the HTML report in
+#      ui-tests/playwright-report/).
 # Extra arguments go to pytest, e.g. `bash tests/run.sh -k store -x`.
 # All check stages run even when an earlier one fails, so one run shows every
 # problem; the script exits non-zero if any stage failed.
@@ -57,11 +61,13 @@ have_venv_python() {
 }
 
 install_system_packages() {
-    header "[1/6] system packages"
+    header "[1/8] system packages"
     # One line per package the tests need.
     want_package postgresql have_postgres_server
     want_package git have_command git
     want_package python3-venv have_venv_python
+    want_package chromium have_command chromium
+    want_package nodejs have_command node
 
     if ((${#MISSING_PACKAGES[@]} == 0)); then
         echo "all present"
@@ -105,7 +111,7 @@ pip_install() {
 }
 
 setup_venv() {
-    header "[2/6] virtualenv ($VENV_DIR) and pip install \".[test]\""
+    header "[2/8] virtualenv ($VENV_DIR) and pip install \".[test]\""
     # Reuse the venv only if its interpreter still works: a venv whose base
     # Python was removed or upgraded is broken and must be rebuilt.
     if [[ -x "$VENV_DIR/bin/python" ]] &&
@@ -152,6 +158,40 @@ run_stage() {
     return 0
 }
 
+# The front end's unit tests. `pip install .` built the front end, which ran
+# `jlpm install` in labextension/, so its node_modules (vitest) are there.
+run_frontend_unit_tests() {
+    (cd labextension && jlpm typecheck && jlpm test)
+}
+
+# jlpm (yarn 3) install, quiet: drops its one line per fetched package.
+jlpm_install() {
+    jlpm install "$@" 2>&1 | { grep -v 'YN0013: ' || true; }
+}
+
+# The UI tests: Galata (Playwright) in Debian's Chromium against a real
+# JupyterLab and daemon (see ui-tests/README.md).
+run_ui_tests() {
+    if ! have_command chromium >/dev/null || ! have_command node >/dev/null; then
+        if ((EUID != 0)); then
+            echo "skipped: no chromium or node, and not root to install them" \
+                "(sudo apt-get install chromium nodejs)"
+            return 0
+        fi
+        echo "chromium or node is missing although step 1 installed them" >&2
+        return 1
+    fi
+    cd ui-tests || return 1
+    local status=0
+    jlpm_install --immutable || status=$?
+    if ((status == 0)); then
+        jlpm lint || status=$?
+        jlpm playwright test || status=$?
+    fi
+    cd "$REPO_ROOT" || return 1
+    return "$status"
+}
+
 run_pytest() {
     local status=0
     pytest "$@" || status=$?
@@ -176,10 +216,12 @@ main() {
         export MLOPS_TEST_POSTGRES_REQUIRED="${MLOPS_TEST_POSTGRES_REQUIRED:-1}"
     fi
 
-    run_stage "[3/6] ruff check ." ruff check .
-    run_stage "[4/6] ruff format --check ." ruff format --check .
-    run_stage "[5/6] mypy" mypy
-    run_stage "[6/6] pytest${*:+ $*}" run_pytest "$@"
+    run_stage "[3/8] ruff check ." ruff check .
+    run_stage "[4/8] ruff format --check ." ruff format --check .
+    run_stage "[5/8] mypy" mypy
+    run_stage "[6/8] pytest${*:+ $*}" run_pytest "$@"
+    run_stage "[7/8] front-end typecheck and unit tests (labextension: jlpm typecheck, jlpm test)" run_frontend_unit_tests
+    run_stage "[8/8] UI tests (ui-tests: jlpm playwright test)" run_ui_tests
 
     header "summary"
     if ((${#FAILED_STAGES[@]} > 0)); then

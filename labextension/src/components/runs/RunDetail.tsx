@@ -140,7 +140,9 @@ export function RunDetail(props: RunDetailProps): JSX.Element {
             <StatusBadge status={run.status} />
             {run.cancel_requested && detail.active ? <span> (cancel requested)</span> : null}
             {run.status_reason ? <span>{` — ${run.status_reason}`}</span> : null}
-            {run.exit_code !== null && run.exit_code !== undefined ? (
+            {run.exit_code !== null &&
+            run.exit_code !== undefined &&
+            !(run.status_reason ?? '').includes(`code ${run.exit_code}`) ? (
               <span>{` (exit code ${run.exit_code})`}</span>
             ) : null}
           </p>
