@@ -16,17 +16,18 @@ dev venv's copy of the front end at the build output (see ``README.md``).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from support.daemon import kill_run_processes  # noqa: E402 - after the path is set
+
 SHARED_NOTEBOOKS = REPO.parent / "shared" / "notebooks"
 HOMES = ("home", "down-home")
 
@@ -95,20 +96,6 @@ def prepare_down(state: Path) -> int:
     return 0
 
 
-def kill_runs(home: Path) -> None:
-    """Kill the runs a home's daemon left behind (their supervisors and process groups)."""
-    for supervisor in (home / "runs").glob("*/supervisor.json"):
-        try:
-            data = json.loads(supervisor.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        for key, kill in (("child_pgid", os.killpg), ("supervisor_pid", os.kill)):
-            value = data.get(key)
-            if isinstance(value, int) and value > 1:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    kill(value, signal.SIGKILL)
-
-
 def teardown(state: Path, logs: Path) -> int:
     status = 0
     for name in HOMES:
@@ -118,7 +105,7 @@ def teardown(state: Path, logs: Path) -> int:
         stopped = mlops(home, "daemon", "stop")
         print(f"workspace: {name}: {(stopped.stdout + stopped.stderr).strip()}")
         status |= stopped.returncode
-        kill_runs(home)
+        kill_run_processes(home)
         log = home / "daemon.log"
         if log.is_file():
             logs.mkdir(parents=True, exist_ok=True)
