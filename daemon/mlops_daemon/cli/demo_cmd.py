@@ -120,6 +120,10 @@ def next_steps(notebook: Path, result: dict[str, Any]) -> str:
         ),
         ("mlops runs list --sort metrics.accuracy", "compare runs by a metric"),
         (f"edit {notebook.name}, then mlops demo", "a new module version, tested and committed"),
+        (
+            f"jupyter lab {project}",
+            "the MLOps panel (left sidebar): lessons, Productionise, runs with live charts",
+        ),
     ]
     lines = ["What to try next:"]
     for command, why in rows:
