@@ -2,28 +2,10 @@
 // cell context menu, the keyboard shortcut (Accel Alt P) and the command palette.
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
-import { openNotebook, openPanel, section, snapshot } from './mlops';
+import { codeNotebook, openNotebook, openPanel, section, snapshot } from './mlops';
 
 /** A two-cell notebook: quick to plan, and no git repository is needed for a preview. */
-function smallNotebook(): string {
-  const code = (id: string, source: string): Record<string, unknown> => ({
-    cell_type: 'code',
-    id,
-    metadata: {},
-    execution_count: null,
-    outputs: [],
-    source
-  });
-  const cells = [
-    code('inputs', 'import math\nradius = 2.0'),
-    code('area', 'area = math.pi * radius ** 2\nprint(f"area: {area:.3f}")')
-  ];
-  const metadata = {
-    kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' },
-    language_info: { name: 'python' }
-  };
-  return JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata, cells });
-}
+const CELLS = ['import math\nradius = 2.0', 'area = math.pi * radius ** 2\nprint(f"area: {area:.3f}")'];
 
 const NAME = 'entry-points.ipynb';
 
@@ -50,7 +32,7 @@ test('the toolbar, context menu, shortcut and palette all Productionise', async 
   page,
   tmpPath
 }, testInfo) => {
-  await page.contents.uploadContent(smallNotebook(), 'text', `${tmpPath}/${NAME}`);
+  await page.contents.uploadContent(codeNotebook(CELLS), 'text', `${tmpPath}/${NAME}`);
   await openNotebook(page, `${tmpPath}/${NAME}`);
   const panel = await openPanel(page);
 

@@ -120,3 +120,20 @@ export function sharedNotebooks(): string[] {
     .filter(name => name.endsWith('.ipynb'))
     .sort();
 }
+
+/** An nbformat 4.5 notebook of code cells (ids cell-0, cell-1, ...), as JSON text. */
+export function codeNotebook(sources: string[]): string {
+  const cells = sources.map((source, index) => ({
+    cell_type: 'code',
+    id: `cell-${index}`,
+    metadata: {},
+    execution_count: null,
+    outputs: [],
+    source
+  }));
+  const metadata = {
+    kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' },
+    language_info: { name: 'python' }
+  };
+  return JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata, cells });
+}

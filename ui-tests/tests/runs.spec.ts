@@ -4,7 +4,7 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 import * as fs from 'fs';
-import { daemonApi, openNotebook, openPanel, section, serverStatus, snapshot } from './mlops';
+import { codeNotebook, daemonApi, openNotebook, openPanel, section, serverStatus, snapshot } from './mlops';
 
 const LONG = 5 * 60 * 1000;
 
@@ -12,22 +12,6 @@ interface Run {
   id: string;
   status: string;
   metrics: Record<string, number>;
-}
-
-function notebook(sources: string[]): string {
-  const cells = sources.map((source, index) => ({
-    cell_type: 'code',
-    id: `cell-${index}`,
-    metadata: {},
-    execution_count: null,
-    outputs: [],
-    source
-  }));
-  const metadata = {
-    kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' },
-    language_info: { name: 'python' }
-  };
-  return JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata, cells });
 }
 
 /** Cells 3 and 4 need nothing from cells 1 and 2, so a selection of them stands alone. */
@@ -69,7 +53,7 @@ test('selected cells become a module; its run is re-run and compared', async ({
 }, testInfo) => {
   test.setTimeout(3 * LONG);
   const name = 'selection.ipynb';
-  await page.contents.uploadContent(notebook(CELLS), 'text', `${tmpPath}/${name}`);
+  await page.contents.uploadContent(codeNotebook(CELLS), 'text', `${tmpPath}/${name}`);
   await openNotebook(page, `${tmpPath}/${name}`);
   const panel = await openPanel(page);
 
