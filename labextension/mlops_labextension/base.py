@@ -18,6 +18,8 @@ from .status import Probe, StatusBody
 
 SETTINGS_KEY = "mlops_lab"
 DAEMON_URL_HEADER = "X-Mlops-Daemon-Url"
+DAEMON_URL_QUERY = "mlops_daemon_url"
+"""The same as the header, for links the browser follows itself (downloads send no headers)."""
 
 ERROR_CODES = {
     400: "invalid_input",
@@ -62,13 +64,16 @@ class MlopsHandler(APIHandler):
         return os.path.realpath(os.path.expanduser(root))
 
     def explicit_daemon_url(self) -> str | None:
-        """The daemon URL to use instead of daemon.json: the header's, else the config's."""
-        raw = self.request.headers.get(DAEMON_URL_HEADER, "").strip()
+        """The daemon URL to use instead of daemon.json: the header's (or the query's, for
+        links), else the config's."""
+        source, raw = DAEMON_URL_HEADER, self.request.headers.get(DAEMON_URL_HEADER, "").strip()
+        if not raw:
+            source, raw = DAEMON_URL_QUERY, self.get_query_argument(DAEMON_URL_QUERY, "").strip()
         if raw:
             try:
                 return parse_daemon_url(raw, loopback_only=True)
             except BadDaemonUrl as exc:
-                raise LabError(400, "invalid_daemon_url", f"{DAEMON_URL_HEADER}: {exc}") from None
+                raise LabError(400, "invalid_daemon_url", f"{source}: {exc}") from None
         return self.lab.config.daemon_url or None
 
     def status_body(self, probe: Probe) -> StatusBody:

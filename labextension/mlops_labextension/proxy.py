@@ -19,7 +19,7 @@ from tornado import web
 from tornado.http1connection import HTTP1Connection
 from tornado.httputil import HTTPHeaders
 
-from .base import LabError, MlopsHandler
+from .base import DAEMON_URL_QUERY, LabError, MlopsHandler
 from .locate import DaemonDown, DaemonTarget, locate
 from .upstream import BrokenAnswer, NoAnswer, Unreachable, Upstream, UpstreamRequest
 
@@ -33,8 +33,9 @@ PASSED_BACK_HEADERS = (
     "ETag",
     "Last-Modified",
 )
-JUPYTER_QUERY_ARGS = frozenset({"token"})
-"""The Jupyter server's own credential may come in the query; it is not the daemon's."""
+JUPYTER_QUERY_ARGS = frozenset({"token", DAEMON_URL_QUERY})
+"""Query arguments meant for this server, not the daemon: Jupyter's own credential and
+the daemon URL override of links."""
 
 
 class ProxyHandler(MlopsHandler):

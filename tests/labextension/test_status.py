@@ -133,6 +133,19 @@ async def test_the_daemon_url_header_overrides_discovery(
     assert len(fake.seen) == 1
 
 
+async def test_a_link_names_the_daemon_in_its_query_and_the_daemon_never_sees_it(
+    api: Any, mlops_home: Path, fake_daemon: Any
+) -> None:
+    fake = fake_daemon(presence=False)
+    (mlops_home / "token").write_text(FAKE_TOKEN)
+    response = await api("mlops", "api", "runs", params={"page": "1", "mlops_daemon_url": fake.url})
+    assert response.code == 200, response.body
+    (seen,) = fake.seen
+    assert seen.query == "page=1"
+    bad = await api("mlops", "api", "runs", params={"mlops_daemon_url": "http://10.0.0.1:1"})
+    assert "mlops_daemon_url" in assert_json_error(bad, 400, "invalid_daemon_url")["message"]
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -77,4 +77,15 @@ describe('requestAPI', () => {
     expect(url).toMatch(/\/mlops\/api\/runs\/run%201\/artifacts\/plots\/loss%20curve\.png$/);
     expect(apiUrl('api/runs', { page: 1, status: undefined })).toMatch(/\/mlops\/api\/runs\?page=1$/);
   });
+
+  it('puts the daemonUrl setting in the query of links, which cannot send headers', () => {
+    configureRequests({ daemonUrl: 'http://127.0.0.1:9999' });
+    try {
+      const url = new URL(artifactUrl('r1', 'model.bin'), 'http://lab');
+      expect(url.searchParams.get('mlops_daemon_url')).toBe('http://127.0.0.1:9999');
+    } finally {
+      configureRequests({ daemonUrl: '' });
+    }
+    expect(artifactUrl('r1', 'model.bin')).not.toContain('mlops_daemon_url');
+  });
 });

@@ -28,6 +28,7 @@ export interface RequestInit {
 }
 
 const DAEMON_URL_HEADER = 'X-Mlops-Daemon-Url';
+const DAEMON_URL_QUERY = 'mlops_daemon_url';
 
 let daemonUrl = '';
 let settings: ServerConnection.ISettings | null = null;
@@ -63,7 +64,9 @@ function queryString(query?: Query): string {
 /** The absolute URL of `path` under `<baseUrl>/mlops/`, e.g. for a download link. */
 export function apiUrl(path: string, query?: Query): string {
   const s = serverSettings();
-  const url = URLExt.join(s.baseUrl, 'mlops', path) + queryString(query);
+  // A link sends no headers: the daemonUrl setting travels in the query instead.
+  const withDaemon = daemonUrl ? { ...query, [DAEMON_URL_QUERY]: daemonUrl } : query;
+  const url = URLExt.join(s.baseUrl, 'mlops', path) + queryString(withDaemon);
   if (s.appendToken && s.token) {
     return url + (url.includes('?') ? '&' : '?') + `token=${encodeURIComponent(s.token)}`;
   }
