@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from mlops_kernel.home_files import read_token
+
 from .config import HomePaths
 from .errors import (
     Conflict,
@@ -24,7 +26,6 @@ from .errors import (
     Unauthorized,
     Unprocessable,
 )
-from .home import read_token
 
 _BY_STATUS: dict[int, type[MlopsError]] = {
     400: InvalidInput,

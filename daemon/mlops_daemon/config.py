@@ -10,6 +10,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlops_kernel.home_files import HomePaths
+
+__all__ = ["DEFAULT_PORT", "HOST", "DaemonConfig", "HomePaths", "default_home"]
+
 DEFAULT_PORT = 8765
 HOST = "127.0.0.1"
 
@@ -31,42 +35,6 @@ DEFAULT_PASSTHROUGH = (
 
 def default_home() -> Path:
     return Path(os.environ.get("MLOPS_HOME") or Path.home() / ".mlops").expanduser()
-
-
-@dataclass(frozen=True)
-class HomePaths:
-    """The files of one MLOPS_HOME."""
-
-    root: Path
-
-    @property
-    def token(self) -> Path:
-        return self.root / "token"
-
-    @property
-    def pid(self) -> Path:
-        return self.root / "daemon.pid"
-
-    @property
-    def info(self) -> Path:
-        """JSON with the running daemon's pid, port and version (written at start)."""
-        return self.root / "daemon.json"
-
-    @property
-    def lock(self) -> Path:
-        return self.root / "daemon.lock"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "daemon.log"
-
-    @property
-    def database(self) -> Path:
-        return self.root / "mlops.db"
-
-    @property
-    def runs(self) -> Path:
-        return self.root / "runs"
 
 
 @dataclass(frozen=True)

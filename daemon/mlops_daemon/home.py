@@ -34,13 +34,6 @@ def ensure_token(paths: HomePaths) -> str:
     return token
 
 
-def read_token(paths: HomePaths) -> str | None:
-    try:
-        return paths.token.read_text().strip() or None
-    except FileNotFoundError:
-        return None
-
-
 class HomeLock:
     """An exclusive lock on MLOPS_HOME held while a daemon serves it.
 

@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from mlops_kernel.home_files import HomePaths
+
 from .status import Probe, probe_daemon
 
 LOG_TAIL_CHARS = 2000
@@ -80,8 +82,9 @@ class Launcher:
 
 async def log_tail(home: Path) -> str:
     """The end of ``$MLOPS_HOME/daemon.log`` as a message suffix ("" when there is none)."""
-    text = await asyncio.to_thread(_read_tail, home / "daemon.log", LOG_TAIL_CHARS)
-    return f"\n{home / 'daemon.log'} ends with:\n{text}" if text else ""
+    log = HomePaths(home).log
+    text = await asyncio.to_thread(_read_tail, log, LOG_TAIL_CHARS)
+    return f"\n{log} ends with:\n{text}" if text else ""
 
 
 def _read_tail(path: Path, size: int) -> str:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from mlops_kernel.home_files import HomePaths, read_token
+
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 START_HINT = "start it with the Start daemon button or `mlops daemon start`"
 
@@ -65,8 +67,9 @@ def locate(home: Path, url: str | None = None) -> DaemonTarget:
     Raises ``DaemonDown`` when there is none: no daemon.json, its process is
     gone, or the token is missing.
     """
+    paths = HomePaths(home)
     if url is None:
-        info_path = home / "daemon.json"
+        info_path = paths.info
         try:
             info = json.loads(info_path.read_text())
         except FileNotFoundError:
@@ -87,20 +90,12 @@ def locate(home: Path, url: str | None = None) -> DaemonTarget:
     else:
         pid = None
     try:
-        token = read_token(home)
+        token = read_token(paths)
     except OSError as exc:
-        raise DaemonDown(f"{home / 'token'} cannot be read ({exc})", url) from None
+        raise DaemonDown(f"{paths.token} cannot be read ({exc})", url) from None
     if token is None:
-        raise DaemonDown(f"{home / 'token'} is missing; {START_HINT}", url)
+        raise DaemonDown(f"{paths.token} is missing; {START_HINT}", url)
     return DaemonTarget(url=url, token=token, pid=pid if isinstance(pid, int) else None)
-
-
-def read_token(home: Path) -> str | None:
-    """The API token, or None when there is none yet (raises OSError if unreadable)."""
-    try:
-        return (home / "token").read_text().strip() or None
-    except (FileNotFoundError, NotADirectoryError):
-        return None
 
 
 def pid_alive(pid: int) -> bool:
