@@ -341,8 +341,13 @@ def test_run_killed_while_the_daemon_is_down_is_lost(
     daemon = make_daemon()
     doomed = daemon.submit(project, "burst.py", params=params)
     wait_for("the run to log its points", ready.exists, daemon)
-    running = get_run(daemon, doomed["id"])
-    assert running["status"] == "running"
+
+    # Its process may get there before the daemon's next poll records it as running.
+    def running_now() -> dict[str, Any] | None:
+        run = get_run(daemon, doomed["id"])
+        return run if run["status"] == "running" else None
+
+    running = wait_for("the run to be recorded as running", running_now, daemon)
 
     assert daemon.kill() == -signal.SIGKILL
     kill_run(running, daemon)

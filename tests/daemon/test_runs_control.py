@@ -60,7 +60,12 @@ def test_cancel_a_running_run_kills_its_process_group(daemon: DaemonProcess, pro
     wait_for("the run to write its pids", pids.exists, daemon)
     info = json.loads(pids.read_text())
     assert info["pgid"] == info["pid"], "the run leads a process group of its own"
-    assert get(daemon, f"/api/runs/{run['id']}")["status"] == "running"
+    # The process can write its pids before the daemon's next poll records it as running.
+    wait_for(
+        "the run to be recorded as running",
+        lambda: get(daemon, f"/api/runs/{run['id']}")["status"] == "running",
+        daemon,
+    )
 
     answer = daemon.api.request("POST", f"/api/runs/{run['id']}/cancel")
     assert answer["cancel_requested"] is True

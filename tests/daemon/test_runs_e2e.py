@@ -309,7 +309,11 @@ print("released", flush=True)
             seen += chunk["text"]
             if "waiting for the test" in seen and not go.exists():
                 # Streamed while the run is still going: only now may it end.
-                assert get(daemon, f"/api/runs/{run['id']}")["status"] == "running"
+                wait_for(
+                    "the run to be recorded as running",
+                    lambda: get(daemon, f"/api/runs/{run['id']}")["status"] == "running",
+                    daemon,
+                )
                 go.touch()
         elif event == "end":
             break
