@@ -2,7 +2,7 @@
 
 Training code imports the tracking API from here::
 
-    from mlops_kernel import get_params, log_metric, log_artifact
+    from mlops_kernel import get_params, log_metric, log_artifact, dataset_path
 
 The tracking module is loaded on first use (PEP 562), so ``import mlops_kernel``
 costs next to nothing: the run supervisor and the daemon import this package
@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from mlops_kernel.datasets import (
+        dataset_path as dataset_path,
+    )
     from mlops_kernel.tracking import (
         flush as flush,
     )
@@ -58,10 +61,15 @@ _TRACKING = frozenset(
     }
 )
 
-__all__ = ["__version__", *sorted(_TRACKING)]
+__all__ = ["__version__", "dataset_path", *sorted(_TRACKING)]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "dataset_path":
+        from mlops_kernel.datasets import dataset_path
+
+        globals()[name] = dataset_path
+        return dataset_path
     if name in _TRACKING:
         from mlops_kernel import tracking
 
@@ -72,4 +80,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _TRACKING)
+    return sorted(set(globals()) | _TRACKING | {"dataset_path"})

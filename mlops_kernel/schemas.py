@@ -11,7 +11,7 @@ import math
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -25,6 +25,11 @@ ParamKey = Annotated[str, StringConstraints(min_length=1, max_length=250)]
 NO_NUL = r"^[^\x00]*$"
 """No NUL character: a path or module name cannot hold one (the OS refuses it)."""
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=250)]
+DATASET_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
+DatasetName = Annotated[str, StringConstraints(pattern=rf"^{DATASET_NAME}$")]
+DatasetRef = Annotated[str, StringConstraints(pattern=rf"^{DATASET_NAME}(@[1-9][0-9]{{0,8}})?$")]
+"""``name`` (the latest version) or ``name@3`` (that version)."""
+ExecutorKind = Literal["auto", "local", "docker"]
 
 
 def metric_value(value: float) -> MetricValue:
@@ -93,7 +98,22 @@ class RunSpec(Strict):
         description="Environment variables for the run (nothing else is inherited).",
     )
     resources: Resources = Field(default_factory=Resources)
-    executor: Literal["auto", "local"] = "auto"
+    executor: ExecutorKind = Field(
+        default="auto",
+        description="'auto' is Docker when an engine answers, else the local executor.",
+    )
+    datasets: list[DatasetRef] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Recorded datasets the run reads, as 'name' (latest) or 'name@version'.",
+    )
+    network: bool = Field(
+        default=False, description="Let a containerised run reach the network (off by default)."
+    )
+    force: bool = Field(
+        default=False,
+        description="Run even when a run with the same identity already succeeded.",
+    )
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
@@ -119,7 +139,11 @@ class RunSummary(BaseModel):
     name: str | None
     status: RunStatus
     status_reason: str | None
-    executor: str
+    executor: str = Field(description="The executor that ran it: 'local' or 'docker'.")
+    isolation: str | None = Field(
+        default=None,
+        description="How it was isolated: 'process' (local) or 'container' (docker).",
+    )
     params: dict[str, ParamValue]
     metrics: dict[str, MetricValue] = Field(description="The latest value of each metric.")
     created_at: datetime
@@ -139,6 +163,18 @@ class RunDetail(RunSummary):
     artifacts: list[ArtifactOut]
     run_dir: str
     cancel_requested: bool
+    identity: str | None = Field(
+        default=None,
+        description="Hash of module version, params, datasets, environment, seed and executor.",
+    )
+    environment: dict[str, Any] | None = Field(
+        default=None,
+        description="What the executor recorded: engine, image, environment lock, GPUs.",
+    )
+    datasets: list[str] = Field(
+        default_factory=list,
+        description="The dataset versions the run was given, pinned: 'iris@2'.",
+    )
 
 
 class RunPage(BaseModel):

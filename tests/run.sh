@@ -21,8 +21,11 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV_DIR="$REPO_ROOT/.venv"
 FAILED_STAGES=()
 
-# Print the total time however the script ends, so slow CI runs are visible.
-trap 'echo; echo "tests/run.sh: total elapsed ${SECONDS}s"' EXIT
+# shellcheck source=tests/docker-engine.sh
+source "$REPO_ROOT/tests/docker-engine.sh"
+
+# Print the total time however the script ends, and stop a dockerd we started.
+trap 'stop_docker_engine; echo; echo "tests/run.sh: total elapsed ${SECONDS}s"' EXIT
 
 header() {
     echo
@@ -68,6 +71,9 @@ install_system_packages() {
     want_package python3-venv have_venv_python
     want_package chromium have_command chromium
     want_package nodejs have_command node
+    want_package docker.io have_command dockerd
+    want_package debootstrap have_command debootstrap
+    want_package openssl have_command openssl
 
     if ((${#MISSING_PACKAGES[@]} == 0)); then
         echo "all present"
@@ -182,6 +188,9 @@ run_ui_tests() {
         return 1
     fi
     cd ui-tests || return 1
+    # The UI trains in local processes: Docker runs are tested by pytest, and the
+    # default base image (python:3.11-slim) cannot be pulled here.
+    export MLOPS_DOCKER=off
     local status=0
     jlpm_install --immutable || status=$?
     if ((status == 0)); then
@@ -208,6 +217,7 @@ main() {
     local started=$SECONDS
     install_system_packages
     setup_venv
+    setup_docker || FAILED_STAGES+=("[docker] engine and base image")
     echo "setup took $((SECONDS - started))s"
 
     # In CI the PostgreSQL server was installed by step 1, so a postgres test

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from mlops_kernel import runfiles
+from mlops_kernel.datasets import DATA_DIR, DATA_DIR_ENV
 from mlops_kernel.schemas import RunSpec
 
 from .config import DaemonConfig
 from .entrypoints import command_for
-from .executors.base import Job
+from .executors.base import Job, MountedDataset
 
 
 def clean_environment(
@@ -37,17 +39,28 @@ def clean_environment(
     env[runfiles.RUN_DIR_ENV] = str(run_dir)
     env[runfiles.RUN_ID_ENV] = run_id
     env[runfiles.PARAMS_FILE_ENV] = str(run_dir / runfiles.PARAMS_FILE)
+    env[DATA_DIR_ENV] = str(run_dir / DATA_DIR)  # the Docker executor sets its own
     return env
 
 
-def build_job(config: DaemonConfig, run_id: str, run_dir: Path, spec: RunSpec) -> Job:
-    """The job to start (raises InvalidInput if the entry point cannot be run)."""
+def build_job(
+    config: DaemonConfig,
+    run_id: str,
+    run_dir: Path,
+    spec: RunSpec,
+    datasets: Sequence[MountedDataset] = (),
+) -> Job:
+    """The job to start (raises InvalidInput if the entry point cannot be run).
+
+    ``datasets``: the versions ``spec.datasets`` resolved to when it was submitted.
+    """
     return Job(
         run_id=run_id,
         run_dir=run_dir,
         spec=spec,
         argv=command_for(spec, sys.executable),
         env=clean_environment(config, spec, run_id, run_dir),
+        datasets=tuple(datasets),
     )
 
 

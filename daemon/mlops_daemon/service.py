@@ -17,12 +17,25 @@ from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
+from mlops_kernel.runfiles import read_json, write_json_atomic
 from mlops_kernel.schemas import DaemonInfo, LogChunk, RunDetail, RunSpec, RunStatus
 
 from . import __version__
 from .config import DaemonConfig
-from .errors import IllegalTransition, InvalidInput, MlopsError
-from .executors.base import Executor, ExecutorError, ExitInfo, Handle, Job, JobState
+from .datasets import DatasetService
+from .envlock import warm as warm_envlock
+from .errors import Conflict, IllegalTransition, InvalidInput, MlopsError
+from .executors.base import (
+    Executor,
+    ExecutorError,
+    ExitInfo,
+    Handle,
+    Job,
+    JobState,
+    MountedDataset,
+)
+from .executors.environment import read_environment
+from .identity import compute_identity
 from .ingest import Ingester
 from .jobs import build_job, reattach_job, write_run_dir
 from .logs import read_log
@@ -33,6 +46,9 @@ from .store.models import Run
 log = logging.getLogger(__name__)
 S = RunStatus
 
+
+IDENTITY_FILE = "identity.json"
+"""The parts a run's identity was computed from, in its run directory."""
 
 FIRST_POLL_S = 0.01
 """A run is polled quickly at first, then less often (doubling up to the configured
@@ -57,15 +73,19 @@ class RunService:
         self.db = db
         self.store = db.store
         self.executors = dict(executors)
+        self.datasets = DatasetService(config, db)
         self._wake = asyncio.Event()
         self._active: dict[str, asyncio.Task[None]] = {}
         self._cancels: set[str] = set()
         self._stoppers: set[asyncio.Future[None]] = set()
         self._dispatcher: asyncio.Task[None] | None = None
+        self._warming: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------
 
     async def start(self) -> None:
+        # Read the installed packages once now, so the first submit's identity is fast.
+        self._warming = asyncio.create_task(asyncio.to_thread(warm_envlock))
         await self._recover()
         self._dispatcher = asyncio.create_task(self._dispatch(), name="mlops-dispatcher")
 
@@ -81,17 +101,55 @@ class RunService:
     # -- requests ------------------------------------------------------------
 
     async def submit(self, spec: RunSpec) -> RunDetail:
-        executor = self._choose(spec.executor)
+        return (await self.submit_or_reuse(spec))[0]
+
+    async def submit_or_reuse(self, spec: RunSpec) -> tuple[RunDetail, bool]:
+        """Queue the run; or, when a run with the same identity already succeeded and
+        the spec is not forced, answer with that run (a cache hit: ``(run, False)``)."""
+        executor = await self._choose(spec.executor)
         run_id = new_run_id()
         run_dir = self.config.paths.runs / run_id
         await asyncio.to_thread(build_job, self.config, run_id, run_dir, spec)  # validates
+        datasets = await self.datasets.resolve(spec.datasets)  # 404 / 409 before any write
+        identity, parts = await self._identity(spec, executor, datasets)
+        if identity is not None and not spec.force:
+            hit = await self.db.call(self.store.succeeded_with_identity, identity)
+            if hit is not None:
+                return await self.db.call(self.store.get_run, hit), False
         await asyncio.to_thread(write_run_dir, run_dir, spec)
+        await asyncio.to_thread(write_json_atomic, run_dir / IDENTITY_FILE, parts)
         version_id = await self._module_version_id(spec)
         detail = await self.db.call(
-            self.store.create_run, run_id, spec, executor.name, run_dir, version_id
+            self.store.create_run,
+            run_id,
+            spec,
+            executor.name,
+            run_dir,
+            version_id,
+            datasets=[(d.name, d.id) for d in datasets],
+            isolation=executor.isolation,
+            identity=identity,
         )
         self._wake.set()
-        return detail
+        return detail, True
+
+    async def reproduce(self, run_id: str) -> RunDetail:
+        """Run an ended run's identity again: its spec, its pinned dataset versions and
+        its executor, forced past the cache."""
+        original = await self.db.call(self.store.get_run, run_id)
+        if not original.status.terminal:
+            raise Conflict(
+                f"run {run_id} is still {original.status.value}; reproduce it once it has ended"
+            )
+        spec = original.spec.model_copy(
+            update={
+                "force": True,
+                "datasets": list(original.datasets or []),
+                "executor": original.executor,
+                "name": f"reproduce {run_id}",
+            }
+        )
+        return await self.submit(spec)
 
     async def cancel(self, run_id: str) -> RunDetail:
         row = await self.db.call(self.store.request_cancel, run_id)
@@ -150,14 +208,34 @@ class RunService:
         row = await self.db.call(self.store.module_version_for, *found)
         return row.id if row is not None else None
 
-    def _choose(self, kind: str) -> Executor:
-        name = "local" if kind == "auto" else kind
-        if name not in self.executors:
+    async def _choose(self, kind: str) -> Executor:
+        """The executor a run gets: ``auto`` is Docker when an engine answers, else local."""
+        if kind == "auto":
+            docker = self.executors.get("docker")
+            if docker is not None:
+                ok, why = await asyncio.to_thread(docker.available)
+                if ok:
+                    return docker
+                log.debug("auto chose the local executor: %s", why)
+            return self.executors["local"]
+        executor = self.executors.get(kind)
+        if executor is None:
             raise InvalidInput(
                 f"executor {kind!r} is not available here; use one of "
                 f"{', '.join(['auto', *sorted(self.executors)])}"
             )
-        return self.executors[name]
+        ok, why = await asyncio.to_thread(executor.available)
+        if not ok:
+            raise InvalidInput(f"executor {kind!r} cannot take runs now: {why}")
+        return executor
+
+    async def _identity(
+        self, spec: RunSpec, executor: Executor, datasets: list[MountedDataset]
+    ) -> tuple[str | None, dict[str, Any]]:
+        try:
+            return await asyncio.to_thread(compute_identity, spec, executor, datasets)
+        except ExecutorError as exc:
+            raise InvalidInput(str(exc)) from exc
 
     # -- the worker pool -----------------------------------------------------
 
@@ -196,8 +274,13 @@ class RunService:
         try:
             spec = RunSpec.model_validate_json(row.spec_json)
             executor = self.executors[row.executor]
-            job = await asyncio.to_thread(build_job, self.config, run_id, Path(row.run_dir), spec)
+            datasets = await self.datasets.rows_for_run(run_id)
+            await self.datasets.verify(datasets)  # unchanged since the run was submitted
+            job = await asyncio.to_thread(
+                build_job, self.config, run_id, Path(row.run_dir), spec, datasets
+            )
             await asyncio.to_thread(executor.prepare, job)
+            await self._record_environment(run_id, job.run_dir)
             if run_id in self._cancels:
                 await self._end(run_id, S.cancelled, "cancelled before it started")
                 return
@@ -217,6 +300,15 @@ class RunService:
         await self._watch(
             run_id, job, executor, handle, Ingester(self.store, run_id, job.run_dir, 0)
         )
+
+    async def _record_environment(self, run_id: str, run_dir: Path) -> None:
+        environment = await asyncio.to_thread(read_environment, run_dir)
+        if environment is None:
+            return
+        parts = await asyncio.to_thread(read_json, run_dir / IDENTITY_FILE)
+        if isinstance(parts, dict):
+            environment["identity"] = parts
+        await self.db.call(self.store.update_run, run_id, environment_json=json.dumps(environment))
 
     async def _watch(
         self, run_id: str, job: Job, executor: Executor, handle: Handle, ingester: Ingester

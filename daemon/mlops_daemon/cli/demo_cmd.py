@@ -139,6 +139,10 @@ def train(client: Client, result: dict[str, Any], epochs: int | None) -> dict[st
         "entry_point": result["entry_point"],
         "params": {} if epochs is None else {"epochs": epochs},
         "name": "demo",
+        # The demo shows the embedded defaults: a local process, whether or not Docker is here.
+        "executor": "local",
+        # ... and trains every time it is run (it is a demonstration, not a cached result).
+        "force": True,
     }
     run = client.request("POST", "/api/runs", body=spec)
     params = f" with epochs={epochs}" if epochs is not None else ""

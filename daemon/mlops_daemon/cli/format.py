@@ -67,6 +67,24 @@ def module_version(ref: dict[str, Any] | None) -> str:
     return f"{ref['module']} v{ref['version']}{sha}"
 
 
+def environment(env: dict[str, Any] | None) -> str:
+    """One line: where the run ran (image and engine, or the local Python), and its GPUs."""
+    if not env:
+        return "-"
+    if env.get("image"):
+        image, engine = env["image"], env.get("engine") or {}
+        where = f"image {image.get('tag')} on {engine.get('host', '?')}"
+    else:
+        where = f"Python {env.get('python', '?')} on {env.get('hostname', '?')}"
+    lock = env.get("lock") or {}
+    if lock.get("packages") is not None:
+        where += f", {len(lock['packages'])} locked packages"
+    gpus = env.get("gpus") or []
+    if gpus:
+        where += ", GPUs: " + ", ".join(f"{g.get('name')} ({g.get('memory_mb')} MiB)" for g in gpus)
+    return where
+
+
 def run_detail(r: dict[str, Any]) -> str:
     lines = [
         f"run {r['id']}" + (f"  ({r['name']})" if r.get("name") else ""),
@@ -75,7 +93,11 @@ def run_detail(r: dict[str, Any]) -> str:
         f"  project:     {r['project']}",
         f"  entry point: {r['entry_point']}",
         f"  module:      {module_version(r.get('module_version'))}",
-        f"  executor:    {r['executor']}",
+        f"  executor:    {r['executor']}"
+        + (f" (isolation: {r['isolation']})" if r.get("isolation") else ""),
+        f"  environment: {environment(r.get('environment'))}",
+        f"  datasets:    {', '.join(r.get('datasets') or []) or '-'}",
+        f"  identity:    {r.get('identity') or '- (not cached: its environment is not pinned)'}",
         f"  created:     {short_time(r['created_at'])}",
         f"  started:     {short_time(r['started_at'])}",
         f"  ended:       {short_time(r['ended_at'])}",

@@ -10,7 +10,7 @@ from .. import __version__
 from ..client import Client, find_daemon
 from ..config import DaemonConfig
 from ..errors import DaemonUnavailable, InvalidInput, MlopsError
-from . import daemon_cmd, demo_cmd, notebook_cmd, runs_cmd
+from . import daemon_cmd, data_cmd, demo_cmd, notebook_cmd, reproduce_cmd, runs_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     daemon_cmd.add_parser(sub)
     runs_cmd.add_parsers(sub)
     notebook_cmd.add_parsers(sub)
+    data_cmd.add_parsers(sub)
+    reproduce_cmd.add_parser(sub)
     demo_cmd.add_parser(sub)
     return parser
 

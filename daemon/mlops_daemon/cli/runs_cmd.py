@@ -19,12 +19,33 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     run.add_argument("--project", default=".", help="project directory (default: here)")
     run.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     run.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
-    run.add_argument("--executor", default="auto", choices=["auto", "local"])
+    run.add_argument(
+        "--executor",
+        default="auto",
+        choices=["auto", "local", "docker"],
+        help="auto (default): Docker when an engine answers, else a local process",
+    )
+    run.add_argument(
+        "--network", action="store_true", help="let a containerised run reach the network"
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="run even when a run with the same identity already succeeded",
+    )
     run.add_argument("--cpus", type=float, default=None)
     run.add_argument("--memory", default=None, help="memory limit, e.g. 512M or 2G")
     run.add_argument("--gpus", type=int, default=0)
     run.add_argument("--timeout", type=float, default=None, help="wall-clock limit in seconds")
     run.add_argument("--name", default=None)
+    run.add_argument(
+        "--dataset",
+        action="append",
+        default=[],
+        metavar="NAME[@N]",
+        help="a recorded dataset the run reads with dataset_path(NAME) (repeatable); "
+        "NAME is its latest content, NAME@N pins version N",
+    )
     run.add_argument(
         "--follow", "-f", action="store_true", help="stream logs; exit with the outcome"
     )
@@ -73,11 +94,23 @@ def build_spec(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.name:
         spec["name"] = args.name
+    if args.dataset:
+        spec["datasets"] = list(args.dataset)
+    if args.network:
+        spec["network"] = True
+    if args.force:
+        spec["force"] = True
     return spec
 
 
 def cmd_run(args: argparse.Namespace, client: Client) -> int:
     run = client.request("POST", "/api/runs", body=build_spec(args))
+    if run["status"] == "succeeded":  # a new run is always queued: this is a cache hit
+        print(
+            f"run {run['id']} already succeeded with the same identity (code, params, data, "
+            "environment); showing it. Use --force to train again.",
+            file=sys.stderr,
+        )
     if not args.follow:
         print(json.dumps({"id": run["id"], "status": run["status"]}) if args.json else run["id"])
         return 0

@@ -31,6 +31,24 @@ ExitReason = Literal["exited", "timeout", "memory", "cpu_time", "cancelled", "st
 
 
 @dataclass(frozen=True)
+class MountedDataset:
+    """A dataset version a run reads, resolved when it was submitted."""
+
+    name: str
+    """Where the run finds it: ``$MLOPS_DATA_DIR/<name>``."""
+    version: int
+    path: Path
+    """The recorded (absolute, resolved) file or folder on this machine."""
+    manifest_hash: str
+    id: str = ""
+    """The dataset version's id in the store."""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True)
 class Job:
     """Everything an executor needs to know about one run."""
 
@@ -41,6 +59,8 @@ class Job:
     """The command to run, already resolved from the entry point."""
     env: dict[str, str]
     """The complete environment of the run (already cleaned and filled in)."""
+    datasets: tuple[MountedDataset, ...] = ()
+    """The dataset versions to make visible under ``env["MLOPS_DATA_DIR"]``."""
 
     @property
     def work_dir(self) -> Path:
@@ -112,6 +132,15 @@ class Executor(Protocol):
     """The executor's kind, recorded on each run ("local", "docker", ...)."""
     isolation: str
     """How strongly a run is isolated ("process", "container", ...)."""
+
+    def available(self) -> tuple[bool, str]:
+        """Whether this executor can take runs now, and if not, why (for ``auto``)."""
+        ...
+
+    def environment_key(self, spec: RunSpec) -> str | None:
+        """What decides the content of the run's environment (for its identity): the
+        environment lock's id, or an image's; None when it cannot be pinned."""
+        ...
 
     def prepare(self, job: Job) -> None: ...
 

@@ -26,7 +26,10 @@ from typing import Any
 
 import mlops_daemon
 import mlops_kernel
+from mlops_daemon.envlock import EnvLockError, resolve_lock
 from mlops_daemon.executors.base import ExecutorError, ExitInfo, Handle, Job, JobState, Poll
+from mlops_daemon.executors.datalinks import link_datasets
+from mlops_daemon.executors.environment import host_facts, write_environment
 from mlops_daemon.executors.supervisor import CANCEL_FILE, LAUNCH_FILE
 from mlops_daemon.logs import read_log
 from mlops_daemon.process import (
@@ -43,6 +46,7 @@ from mlops_kernel.runfiles import (
     read_json,
     write_json_atomic,
 )
+from mlops_kernel.schemas import RunSpec
 
 logger = logging.getLogger(__name__)
 
@@ -153,18 +157,34 @@ class LocalExecutor:
 
     # -- lifecycle -------------------------------------------------------------
 
+    def available(self) -> tuple[bool, str]:
+        return True, ""
+
+    def environment_key(self, spec: RunSpec) -> str | None:
+        """This interpreter's environment lock for the run's code (None when its imports
+        are not all installed: such a run is not claimed reproducible)."""
+        try:
+            return "lock:" + resolve_lock(Path(spec.project), spec.entry_point).id
+        except EnvLockError:
+            return None
+
     def prepare(self, job: Job) -> None:
-        """Create the run directory, a fresh working directory and the artifacts dir."""
+        """Create the run directory, a fresh working directory and the artifacts dir,
+        and link the run's datasets under ``data/`` (links: not read-only, see datalinks)."""
         try:
             job.run_dir.mkdir(parents=True, exist_ok=True)
             if job.work_dir.exists():
                 shutil.rmtree(job.work_dir)
             job.work_dir.mkdir()
             (job.run_dir / ARTIFACTS_DIR).mkdir(exist_ok=True)
+            link_datasets(job)
         except OSError as exc:
             raise ExecutorError(
                 f"could not prepare the run directory {job.run_dir}: {exc}"
             ) from exc
+        write_environment(
+            job, {"executor": self.name, "isolation": self.isolation, **host_facts(job)}
+        )
 
     def start(self, job: Job) -> Handle:
         """Start the supervisor, wait until it reports the run's pids, return the handle."""

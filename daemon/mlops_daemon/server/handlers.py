@@ -68,7 +68,15 @@ class RunsHandler(ServiceHandler):
 
     async def post(self) -> None:
         spec = self.body(RunSpec)
-        self.send(await self.service.submit(spec), status=201)
+        run, created = await self.service.submit_or_reuse(spec)
+        if not created:
+            self.set_header("X-Mlops-Cache", "hit")
+        self.send(run, status=201 if created else 200)
+
+
+class RunReproduceHandler(ServiceHandler):
+    async def post(self, run_id: str) -> None:
+        self.send(await self.service.reproduce(run_id), status=201)
 
 
 class RunHandler(ServiceHandler):

@@ -114,6 +114,8 @@ def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
         content["text/event-stream"] = {"schema": _event_schema(op, refs)}
     ok = "Accepted" if op.status == 202 else "OK"
     responses: dict[str, Any] = {str(op.status): {"description": ok, "content": content}}
+    for code in op.also:
+        responses[str(code)] = {"description": "OK", "content": content}
     codes = set(op.errors)
     if not op.public:
         codes.add(401)

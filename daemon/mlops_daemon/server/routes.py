@@ -12,6 +12,14 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 from tornado.web import RequestHandler
 
+from mlops_kernel.dataset_schemas import (
+    DatasetAdded,
+    DatasetAddRequest,
+    DatasetList,
+    DatasetVersionList,
+    DatasetVersionOut,
+    DatasetVersionQuery,
+)
 from mlops_kernel.notebook.jobs_schemas import (
     ExtractionJob,
     LintRequest,
@@ -33,6 +41,7 @@ from mlops_kernel.schemas import (
     RunSpec,
 )
 
+from . import dataset_handlers as ds
 from . import handlers as h
 from . import notebook_handlers as nb
 
@@ -51,6 +60,8 @@ class Operation:
     """Also answers ``text/event-stream`` (server-sent events)."""
     download: bool = False
     """Answers a file's bytes (``application/octet-stream``) rather than JSON."""
+    also: tuple[int, ...] = ()
+    """Other success codes answered with the same body (e.g. 200 beside a 201)."""
     description: str = ""
 
 
@@ -112,8 +123,14 @@ ROUTES: tuple[Route, ...] = (
                 "Submit a run; it is queued and starts when a worker is free",
                 RunDetail,
                 status=201,
+                also=(200,),
                 body=RunSpec,
-                errors=(400,),
+                errors=(400, 404, 409, 422),
+                description=(
+                    "201: a new run was queued. 200 (header X-Mlops-Cache: hit): a run with "
+                    "the same identity already succeeded and is returned as it is; set "
+                    "`force` to run again."
+                ),
             ),
         ),
     ),
@@ -162,6 +179,19 @@ ROUTES: tuple[Route, ...] = (
                 "Cancel a run; 409 if it has already ended",
                 RunDetail,
                 errors=(404, 409),
+            ),
+        ),
+    ),
+    Route(
+        "/api/runs/{run_id}/reproduce",
+        h.RunReproduceHandler,
+        (
+            Operation(
+                "post",
+                "Run an ended run's identity again (same spec, dataset versions, executor)",
+                RunDetail,
+                status=201,
+                errors=(404, 409, 422),
             ),
         ),
     ),
@@ -253,6 +283,54 @@ ROUTES: tuple[Route, ...] = (
                 ModuleVersionList,
                 query=ModulesQuery,
                 errors=(400,),
+            ),
+        ),
+    ),
+    Route(
+        "/api/datasets",
+        ds.DatasetsHandler,
+        (
+            Operation(
+                "get",
+                "Recorded datasets: each with its latest version and how many it has",
+                DatasetList,
+            ),
+            Operation(
+                "post",
+                "Record a file or folder as a dataset version (201), or find it recorded (200)",
+                DatasetAdded,
+                status=201,
+                also=(200,),
+                body=DatasetAddRequest,
+                errors=(400,),
+                description=(
+                    "Hashes every file (unchanged ones come from a cache) into a manifest; "
+                    "the manifest's hash is the version's identity. The same content under "
+                    "the same name answers 200 with the existing version; changed content "
+                    "is the next version. CSV and Parquet files get their schema."
+                ),
+            ),
+        ),
+    ),
+    Route(
+        "/api/datasets/{name}",
+        ds.DatasetVersionsHandler,
+        (
+            Operation(
+                "get", "A dataset's versions, oldest first", DatasetVersionList, errors=(404,)
+            ),
+        ),
+    ),
+    Route(
+        "/api/datasets/{name}/{version}",
+        ds.DatasetVersionHandler,
+        (
+            Operation(
+                "get",
+                "One version of a dataset (a number, or 'latest') with its files and schema",
+                DatasetVersionOut,
+                query=DatasetVersionQuery,
+                errors=(400, 404),
             ),
         ),
     ),

@@ -10,6 +10,7 @@ database a NULL metric value means NaN. Infinities are stored as they are.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -81,6 +82,14 @@ class Run(SQLModel, table=True):
         ),
     )
     """The extracted module version the run's entry point was at when it was submitted."""
+    isolation: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    """How strongly the run was isolated: "process" (local) or "container" (docker)."""
+    identity: str | None = Field(
+        default=None, sa_column=Column(String(64), nullable=True, index=True)
+    )
+    """Hash of what decides the run's result (see ``identity.py``): equal identities, equal runs."""
+    environment_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """What the executor chose: engine, image, environment lock, GPUs (``environment.json``)."""
 
 
 class ModuleVersion(SQLModel, table=True):
@@ -175,3 +184,54 @@ class Artifact(SQLModel, table=True):
     path: str = Field(sa_column=Column(String(1024), primary_key=True))
     size: int = Field(sa_column=Column(BigInteger, nullable=False))
     sha256: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+
+
+class DatasetVersion(SQLModel, table=True):
+    """One recorded content of a named dataset (``mlops data add``).
+
+    Identified by the hash of its manifest (sorted relpath, size, sha256 of each
+    file): the same content under the same name is the same version. The
+    manifest itself is ``MLOPS_HOME/datasets/manifests/<hex of manifest_hash>.json``.
+    """
+
+    __tablename__ = "dataset_version"
+    __table_args__ = (
+        UniqueConstraint("name", "version"),
+        UniqueConstraint("name", "manifest_hash"),
+    )
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    version: int = Field(sa_column=Column(Integer, nullable=False))
+    """1, 2, ... per name."""
+    path: str = Field(sa_column=Column(String(4096), nullable=False))
+    """Absolute and resolved: where the files were read."""
+    manifest_hash: str = Field(sa_column=Column(String(80), nullable=False))
+    size_bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    file_count: int = Field(sa_column=Column(BigInteger, nullable=False))
+    file_schemas: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column("schema", JSON, nullable=False)
+    )
+    """Columns, dtypes and row counts of its CSV and Parquet files, by relpath."""
+    created_at: datetime
+
+
+class RunDataset(SQLModel, table=True):
+    """A dataset version a run was given, under its mount name."""
+
+    __tablename__ = "run_dataset"
+
+    run_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+    )
+    mount: str = Field(sa_column=Column(String(100), primary_key=True))
+    dataset_version_id: str = Field(
+        sa_column=Column(
+            String(32),
+            ForeignKey("dataset_version.id", ondelete="RESTRICT"),
+            nullable=False,
+            index=True,
+        )
+    )
+    position: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    """Its place in the run spec's ``datasets``."""

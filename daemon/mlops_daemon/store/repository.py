@@ -39,7 +39,9 @@ from mlops_kernel.schemas import (
 
 from ..errors import NotFound
 from ..statemachine import check_transition
+from . import datasets as dataset_rows
 from . import listing, module_versions, views
+from .datasets import DatasetStore
 from .engine import make_engine, migrate
 from .models import Artifact, LatestMetric, Param, Project, Run
 from .module_versions import ModuleVersionStore
@@ -52,7 +54,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(ModuleVersionStore):
+class Store(ModuleVersionStore, DatasetStore):
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
@@ -93,7 +95,11 @@ class Store(ModuleVersionStore):
         executor: str,
         run_dir: Path,
         module_version_id: str | None = None,
+        isolation: str | None = None,
+        identity: str | None = None,
+        datasets: Sequence[tuple[str, str]] = (),
     ) -> RunDetail:
+        """Record a queued run; ``datasets``: (mount name, dataset version id) it is given."""
         now = utcnow()
         with self.session(write=True) as s:
             project = self._ensure_project(s, spec.project, now)
@@ -108,11 +114,25 @@ class Store(ModuleVersionStore):
                 run_dir=str(run_dir),
                 created_at=now,
                 module_version_id=module_version_id,
+                isolation=isolation,
+                identity=identity,
             )
             s.add(run)
             s.flush()
             self._put_params(s, run_id, spec.params)
+            dataset_rows.link_run(s, run_id, datasets)
         return self.get_run(run_id)
+
+    def succeeded_with_identity(self, identity: str) -> str | None:
+        """The newest succeeded run with this identity (a cache hit), if any."""
+        with self.session() as s:
+            found = s.scalars(
+                select(col(Run.id))
+                .where(col(Run.identity) == identity, col(Run.status) == RunStatus.succeeded.value)
+                .order_by(col(Run.created_at).desc())
+                .limit(1)
+            ).first()
+            return str(found) if found is not None else None
 
     def run_exists(self, run_id: str) -> bool:
         with self.session() as s:
@@ -135,7 +155,7 @@ class Store(ModuleVersionStore):
             artifacts = s.scalars(
                 select(Artifact).where(col(Artifact.run_id) == run_id).order_by(col(Artifact.path))
             ).all()
-            return views.detail(
+            detail = views.detail(
                 run,
                 project.path if project else "",
                 params.get(run_id, {}),
@@ -143,6 +163,8 @@ class Store(ModuleVersionStore):
                 artifacts,
                 module_versions.refs(s, [run.module_version_id]).get(run.module_version_id or ""),
             )
+            detail.datasets = [dataset_rows.ref(v) for _, v in dataset_rows.run_datasets(s, run_id)]
+            return detail
 
     def list_runs(self, q: RunQuery) -> RunPage:
         with self.session() as s:

@@ -73,6 +73,7 @@ def summary(
         status=RunStatus(run.status),
         status_reason=run.status_reason,
         executor=run.executor,
+        isolation=run.isolation,
         params=dict(sorted(params.items())),
         metrics=dict(sorted(metrics.items())),
         created_at=run.created_at,
@@ -100,4 +101,6 @@ def detail(
         artifacts=[ArtifactOut(path=a.path, size=a.size, sha256=a.sha256) for a in artifacts],
         run_dir=run.run_dir,
         cancel_requested=run.cancel_requested,
+        identity=run.identity,
+        environment=json.loads(run.environment_json) if run.environment_json else None,
     )

@@ -5,6 +5,61 @@
  */
 
 export interface paths {
+    "/api/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recorded datasets: each with its latest version and how many it has */
+        get: operations["get_api_datasets"];
+        put?: never;
+        /**
+         * Record a file or folder as a dataset version (201), or find it recorded (200)
+         * @description Hashes every file (unchanged ones come from a cache) into a manifest; the manifest's hash is the version's identity. The same content under the same name answers 200 with the existing version; changed content is the next version. CSV and Parquet files get their schema.
+         */
+        post: operations["post_api_datasets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A dataset's versions, oldest first */
+        get: operations["get_api_datasets_name"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{name}/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One version of a dataset (a number, or 'latest') with its files and schema */
+        get: operations["get_api_datasets_name_version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/extractions": {
         parameters: {
             query?: never;
@@ -154,7 +209,10 @@ export interface paths {
         /** List runs: filtered, sorted by any column, metric or param, paginated */
         get: operations["get_api_runs"];
         put?: never;
-        /** Submit a run; it is queued and starts when a worker is free */
+        /**
+         * Submit a run; it is queued and starts when a worker is free
+         * @description 201: a new run was queued. 200 (header X-Mlops-Cache: hit): a run with the same identity already succeeded and is returned as it is; set `force` to run again.
+         */
         post: operations["post_api_runs"];
         delete?: never;
         options?: never;
@@ -253,6 +311,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/reproduce": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run an ended run's identity again (same spec, dataset versions, executor) */
+        post: operations["post_api_runs_run_id_reproduce"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -338,6 +413,22 @@ export interface components {
             /** Passed */
             passed: boolean;
         };
+        /** ColumnOut */
+        ColumnOut: {
+            /**
+             * Dtype
+             * @description CSV: int, float, bool, string or empty (inferred from every value); Parquet: the Arrow type.
+             */
+            dtype: string;
+            /** Name */
+            name: string;
+            /**
+             * Nulls
+             * @description Empty cells (CSV only).
+             * @default null
+             */
+            nulls: number | null;
+        };
         /** DaemonInfo */
         DaemonInfo: {
             /** Api Version */
@@ -359,6 +450,165 @@ export interface components {
             runs_queued: number;
             /** Version */
             version: string;
+        };
+        /**
+         * DatasetAdded
+         * @description The answer to ``POST /api/datasets``.
+         */
+        DatasetAdded: {
+            /**
+             * Created
+             * @description False when this content was already recorded.
+             */
+            created: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** File Count */
+            file_count: number;
+            /**
+             * Files
+             * @description Every file with its size and hash (omitted in listings).
+             * @default null
+             */
+            files: components["schemas"]["DatasetFileOut"][] | null;
+            /**
+             * Files Hashed
+             * @description Files read to hash them (the rest came cached).
+             */
+            files_hashed: number;
+            /** Id */
+            id: string;
+            /**
+             * Ignored
+             * @description Folders left out of the manifest (.git, __pycache__, .ipynb_checkpoints).
+             */
+            ignored?: string[];
+            /**
+             * Manifest Hash
+             * @description 'sha256:' + the SHA-256 of the canonical manifest: the identity.
+             */
+            manifest_hash: string;
+            /** Name */
+            name: string;
+            /**
+             * Path
+             * @description Absolute, resolved path the files were read from.
+             */
+            path: string;
+            /**
+             * Ref
+             * @description 'name@version': what a run's `datasets` pins.
+             */
+            ref: string;
+            /**
+             * Schema
+             * @description Tabular files (CSV, Parquet) by relative path.
+             */
+            schema: {
+                [key: string]: components["schemas"]["FileSchemaOut"];
+            };
+            /** Size Bytes */
+            size_bytes: number;
+            /** Version */
+            version: number;
+        };
+        /**
+         * DatasetAddRequest
+         * @description The request body of ``POST /api/datasets``.
+         */
+        DatasetAddRequest: {
+            /**
+             * Name
+             * @description Default: the file's stem or the folder's name, sanitised.
+             * @default null
+             */
+            name: string | null;
+            /**
+             * Path
+             * @description Absolute path of a file or a folder.
+             */
+            path: string;
+        };
+        /** DatasetFileOut */
+        DatasetFileOut: {
+            /**
+             * Path
+             * @description Relative to the dataset's root, with '/'.
+             */
+            path: string;
+            /** Sha256 */
+            sha256: string;
+            /** Size */
+            size: number;
+        };
+        /** DatasetList */
+        DatasetList: {
+            /** Datasets */
+            datasets: components["schemas"]["DatasetSummary"][];
+        };
+        /** DatasetSummary */
+        DatasetSummary: {
+            latest: components["schemas"]["DatasetVersionOut"];
+            /** Name */
+            name: string;
+            /** Versions */
+            versions: number;
+        };
+        /** DatasetVersionList */
+        DatasetVersionList: {
+            /** Name */
+            name: string;
+            /** Versions */
+            versions: components["schemas"]["DatasetVersionOut"][];
+        };
+        /** DatasetVersionOut */
+        DatasetVersionOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** File Count */
+            file_count: number;
+            /**
+             * Files
+             * @description Every file with its size and hash (omitted in listings).
+             * @default null
+             */
+            files: components["schemas"]["DatasetFileOut"][] | null;
+            /** Id */
+            id: string;
+            /**
+             * Manifest Hash
+             * @description 'sha256:' + the SHA-256 of the canonical manifest: the identity.
+             */
+            manifest_hash: string;
+            /** Name */
+            name: string;
+            /**
+             * Path
+             * @description Absolute, resolved path the files were read from.
+             */
+            path: string;
+            /**
+             * Ref
+             * @description 'name@version': what a run's `datasets` pins.
+             */
+            ref: string;
+            /**
+             * Schema
+             * @description Tabular files (CSV, Parquet) by relative path.
+             */
+            schema: {
+                [key: string]: components["schemas"]["FileSchemaOut"];
+            };
+            /** Size Bytes */
+            size_bytes: number;
+            /** Version */
+            version: number;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -600,6 +850,32 @@ export interface components {
              * @default null
              */
             version_id: string | null;
+        };
+        /** FileSchemaOut */
+        FileSchemaOut: {
+            /** Columns */
+            columns?: components["schemas"]["ColumnOut"][];
+            /**
+             * Delimiter
+             * @default null
+             */
+            delimiter: string | null;
+            /**
+             * Error
+             * @description Why the schema is missing or partial (the data is recorded).
+             * @default null
+             */
+            error: string | null;
+            /**
+             * Format
+             * @description 'csv' or 'parquet'.
+             */
+            format: string;
+            /**
+             * Rows
+             * @default null
+             */
+            rows: number | null;
         };
         /**
          * Finding
@@ -903,18 +1179,46 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Datasets
+             * @description The dataset versions the run was given, pinned: 'iris@2'.
+             */
+            datasets?: string[];
             /** Duration S */
             duration_s: number | null;
             /** Ended At */
             ended_at: string | null;
             /** Entry Point */
             entry_point: string;
-            /** Executor */
+            /**
+             * Environment
+             * @description What the executor recorded: engine, image, environment lock, GPUs.
+             * @default null
+             */
+            environment: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Executor
+             * @description The executor that ran it: 'local' or 'docker'.
+             */
             executor: string;
             /** Exit Code */
             exit_code: number | null;
             /** Id */
             id: string;
+            /**
+             * Identity
+             * @description Hash of module version, params, datasets, environment, seed and executor.
+             * @default null
+             */
+            identity: string | null;
+            /**
+             * Isolation
+             * @description How it was isolated: 'process' (local) or 'container' (docker).
+             * @default null
+             */
+            isolation: string | null;
             /**
              * Metrics
              * @description The latest value of each metric.
@@ -972,6 +1276,11 @@ export interface components {
          */
         RunSpec: {
             /**
+             * Datasets
+             * @description Recorded datasets the run reads, as 'name' (latest) or 'name@version'.
+             */
+            datasets?: string[];
+            /**
              * Entry Point
              * @description A script path relative to the project, or 'package.module:function'.
              */
@@ -985,15 +1294,28 @@ export interface components {
             };
             /**
              * Executor
+             * @description 'auto' is Docker when an engine answers, else the local executor.
              * @default auto
              * @enum {string}
              */
-            executor: "auto" | "local";
+            executor: "auto" | "local" | "docker";
+            /**
+             * Force
+             * @description Run even when a run with the same identity already succeeded.
+             * @default false
+             */
+            force: boolean;
             /**
              * Name
              * @default null
              */
             name: string | null;
+            /**
+             * Network
+             * @description Let a containerised run reach the network (off by default).
+             * @default false
+             */
+            network: boolean;
             /** Params */
             params?: {
                 [key: string]: string | number | boolean | null;
@@ -1023,12 +1345,21 @@ export interface components {
             ended_at: string | null;
             /** Entry Point */
             entry_point: string;
-            /** Executor */
+            /**
+             * Executor
+             * @description The executor that ran it: 'local' or 'docker'.
+             */
             executor: string;
             /** Exit Code */
             exit_code: number | null;
             /** Id */
             id: string;
+            /**
+             * Isolation
+             * @description How it was isolated: 'process' (local) or 'container' (docker).
+             * @default null
+             */
+            isolation: string | null;
             /**
              * Metrics
              * @description The latest value of each metric.
@@ -1085,6 +1416,179 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    get_api_datasets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetList"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_datasets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetAddRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetAdded"];
+                };
+            };
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetAdded"];
+                };
+            };
+            /** @description Bad input: the message says which field and why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_api_datasets_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionList"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_api_datasets_name_version: {
+        parameters: {
+            query?: {
+                /** @description List every file (false: omit them). */
+                files?: boolean;
+            };
+            header?: never;
+            path: {
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionOut"];
+                };
+            };
+            /** @description Bad input: the message says which field and why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     post_api_extractions: {
         parameters: {
             query?: never;
@@ -1488,6 +1992,15 @@ export interface operations {
         };
         responses: {
             /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -1507,6 +2020,33 @@ export interface operations {
             };
             /** @description Missing or wrong bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed in the object's current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but its content cannot be processed (e.g. a notebook cell fails) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1751,6 +2291,64 @@ export interface operations {
             };
             /** @description No such object */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_runs_run_id_reproduce: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed in the object's current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but its content cannot be processed (e.g. a notebook cell fails) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

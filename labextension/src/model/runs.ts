@@ -266,7 +266,8 @@ export class RunsModel {
     await this._detail?.cancel();
   }
 
-  /** Submit the open run's spec again as a new run, then open the new run. */
+  /** Submit the open run's spec again as a new run, then open the new run. Forced: an
+   * identical run that succeeded would otherwise be answered from the cache. */
   async rerun(): Promise<void> {
     const detail = this._detail;
     const run = detail?.run;
@@ -276,7 +277,7 @@ export class RunsModel {
     this._rerunning = true;
     detail.setActionError(null);
     try {
-      const created = await submitRun(run.spec);
+      const created = await submitRun({ ...run.spec, force: true });
       if (this._disposed) {
         return;
       }

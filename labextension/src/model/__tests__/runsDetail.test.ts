@@ -118,7 +118,7 @@ describe('RunsModel run detail', () => {
     expect(model.detail!.run!.id).toBe('new');
   });
 
-  it('re-run posts the same spec as a new run and opens it', async () => {
+  it('re-run posts the same spec, forced past the cache, as a new run and opens it', async () => {
     status = 'succeeded';
     log.ended = true;
     model.openRun('r1');
@@ -127,7 +127,7 @@ describe('RunsModel run detail', () => {
     api.submitRun.mockResolvedValue(makeDetail({ id: 'r-new', status: 'queued' }));
     await model.rerun();
     expect(api.submitRun).toHaveBeenCalledTimes(1);
-    expect(api.submitRun.mock.calls[0][0]).toEqual(spec);
+    expect(api.submitRun.mock.calls[0][0]).toEqual({ ...spec, force: true });
     expect(model.detail!.id).toBe('r-new');
   });
 

@@ -10,6 +10,7 @@ export function makeSummary(overrides: Partial<RunSummary> = {}): RunSummary {
     status: 'succeeded',
     status_reason: null,
     executor: 'local',
+    isolation: 'process',
     params: { lr: 0.1 },
     metrics: { loss: 0.25 },
     created_at: '2024-05-01T10:00:00Z',
@@ -32,12 +33,16 @@ export function makeDetail(overrides: Partial<RunDetail> = {}): RunDetail {
       params: { ...base.params },
       env: {},
       executor: 'auto',
+      force: false,
+      network: false,
       name: null
     },
     tags: {},
     artifacts: [],
     run_dir: `/home/me/.mlops/runs/${base.id}`,
     cancel_requested: false,
+    identity: null,
+    environment: null,
     ...overrides
   };
 }
