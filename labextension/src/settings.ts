@@ -31,7 +31,10 @@ export function readSettings(raw: ReadonlyPartialJSONObject): MlopsSettings {
   return {
     daemonUrl: typeof raw.daemonUrl === 'string' ? raw.daemonUrl.trim() : d.daemonUrl,
     autostart: typeof raw.autostart === 'boolean' ? raw.autostart : d.autostart,
-    defaultExecutor: raw.defaultExecutor === 'local' ? 'local' : 'auto',
+    defaultExecutor:
+      raw.defaultExecutor === 'local' || raw.defaultExecutor === 'docker'
+        ? raw.defaultExecutor
+        : 'auto',
     runsPerPage: int(raw.runsPerPage, d.runsPerPage, 1, 500),
     pollIntervalMs: int(raw.pollIntervalMs, d.pollIntervalMs, 200, 60000)
   };

@@ -108,8 +108,16 @@ describe('NotebookModel', () => {
       executor: 'local'
     });
     expect(started).toEqual(['run42']);
-    expect(model.train).toEqual({ starting: false, error: null, runId: 'run42' });
+    expect(model.train).toEqual({ starting: false, error: null, runId: 'run42', cached: false });
     expect(kinds).toEqual(['planning', 'preview', 'extracting', 'extracted']);
+
+    // The same inputs again: the daemon answers with the run that already succeeded.
+    server.routes['POST api/runs'] = {
+      status: 200,
+      body: { ...runDetail('run42'), status: 'succeeded' }
+    };
+    await model.startTraining({ lr: 0.5 }, 'local');
+    expect(model.train).toEqual({ starting: false, error: null, runId: 'run42', cached: true });
   });
 
   it('extracts the whole notebook when fewer than two cells are selected', async () => {

@@ -106,6 +106,7 @@ export function TrainForm({
         >
           <option value="auto">auto</option>
           <option value="local">local</option>
+          <option value="docker">docker</option>
         </select>
       </div>
       <p className="jp-mlops-muted">Leave a field empty to use the module's default.</p>
@@ -121,7 +122,9 @@ export function TrainForm({
       ) : null}
       {state.runId && !state.starting ? (
         <p role="status" className="jp-mlops-success">
-          Run {state.runId.slice(0, 8)} started.
+          {state.cached
+            ? `Run ${state.runId.slice(0, 8)} already trained these inputs: showing its result (Re-run trains again).`
+            : `Run ${state.runId.slice(0, 8)} started.`}
         </p>
       ) : null}
       <button

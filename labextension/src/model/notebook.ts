@@ -24,7 +24,7 @@ import type {
 import type { ConnectionModel } from './connection';
 import type { NotebookHandle } from './notebookHandle';
 
-export type Executor = 'auto' | 'local';
+export type Executor = 'auto' | 'local' | 'docker';
 
 /** Why a flow failed: the message, plus the lesson/cell/output of a failed extraction. */
 export interface FlowError {
@@ -48,6 +48,8 @@ export interface TrainState {
   error: string | null;
   /** The last run started from this flow. */
   runId: string | null;
+  /** True when the daemon answered with an identical run that already succeeded. */
+  cached?: boolean;
 }
 
 export interface NotebookModelOptions {
@@ -254,7 +256,9 @@ export class NotebookModel {
         params,
         executor
       });
-      this._trains.set(path, { starting: false, error: null, runId: run.id });
+      // A new run is always queued; an ended one is the identity cache's answer.
+      const cached = run.status === 'succeeded';
+      this._trains.set(path, { starting: false, error: null, runId: run.id, cached });
       this._changed.emit();
       this._runStarted.emit(run.id);
     } catch (err) {

@@ -8,6 +8,7 @@ import { artifactUrl } from '../../api/client';
 import type { RunsModel } from '../../model/runs';
 import type { RunDetailModel } from '../../model/runsDetail';
 import {
+  describeEnvironment,
   formatBytes,
   formatDuration,
   formatLocalTime,
@@ -150,7 +151,18 @@ export function RunDetail(props: RunDetailProps): JSX.Element {
             <dt>Entry point</dt>
             <dd>{run.entry_point}</dd>
             <dt>Executor</dt>
-            <dd>{run.executor}</dd>
+            <dd>
+              {run.executor}
+              {run.isolation ? ` (isolation: ${run.isolation})` : ''}
+            </dd>
+            <dt>Environment</dt>
+            <dd>{describeEnvironment(run.environment)}</dd>
+            <dt>Datasets</dt>
+            <dd>{run.datasets?.length ? run.datasets.join(', ') : 'none'}</dd>
+            <dt>Identity</dt>
+            <dd title={run.identity ?? undefined}>
+              {run.identity ? run.identity.slice(0, 12) : 'not pinned (never a cache hit)'}
+            </dd>
             <dt>Started</dt>
             <dd>{run.started_at ? formatLocalTime(run.started_at) : 'not yet'}</dd>
             <dt>Duration</dt>

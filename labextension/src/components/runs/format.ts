@@ -151,3 +151,25 @@ export function formatBytes(bytes: number): string {
 export function shortSha(sha: string | null | undefined): string {
   return sha ? sha.slice(0, 7) : '';
 }
+
+/** One line on where a run ran: its image and engine, or the local Python, and its GPUs. */
+export function describeEnvironment(env: Record<string, unknown> | null | undefined): string {
+  if (!env) {
+    return 'not recorded yet';
+  }
+  const text = (value: unknown): string => (typeof value === 'string' ? value : '?');
+  const image = env.image as Record<string, unknown> | undefined;
+  const engine = env.engine as Record<string, unknown> | undefined;
+  let where = image
+    ? `image ${text(image.tag)} on ${text(engine?.host)}`
+    : `Python ${text(env.python)} on ${text(env.hostname)}`;
+  const lock = env.lock as { packages?: unknown[] } | undefined;
+  if (lock && Array.isArray(lock.packages)) {
+    where += `, ${lock.packages.length} locked packages`;
+  }
+  const gpus = Array.isArray(env.gpus) ? (env.gpus as Record<string, unknown>[]) : [];
+  if (gpus.length) {
+    where += `, GPUs: ${gpus.map(g => `${text(g.name)} (${String(g.memory_mb)} MiB)`).join(', ')}`;
+  }
+  return where;
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  describeEnvironment,
   formatBytes,
   formatDuration,
   formatNumber,
@@ -49,5 +50,31 @@ describe('format', () => {
         module_version: { id: 'm', module: 'pkg.train', version: 2, git_sha: null }
       })
     ).toBe('pkg.train v2');
+  });
+});
+
+describe('describeEnvironment', () => {
+  it('names the image and engine of a container run, its lock and GPUs', () => {
+    const env = {
+      executor: 'docker',
+      image: { tag: 'mlops-env:0123456789abcdef' },
+      engine: { host: 'unix:///var/run/docker.sock' },
+      lock: { packages: [{ name: 'numpy' }, { name: 'six' }] },
+      gpus: [{ name: 'NVIDIA H100 80GB HBM3', memory_mb: 81559 }]
+    };
+    expect(describeEnvironment(env)).toBe(
+      'image mlops-env:0123456789abcdef on unix:///var/run/docker.sock, 2 locked packages, ' +
+        'GPUs: NVIDIA H100 80GB HBM3 (81559 MiB)'
+    );
+  });
+
+  it('names the Python and host of a local run', () => {
+    expect(describeEnvironment({ python: '3.11.7', hostname: 'laptop', gpus: [] })).toBe(
+      'Python 3.11.7 on laptop'
+    );
+  });
+
+  it('says when nothing is recorded yet', () => {
+    expect(describeEnvironment(null)).toBe('not recorded yet');
   });
 });
