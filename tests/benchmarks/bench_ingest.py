@@ -85,7 +85,9 @@ def through_daemon(tmp: Path, steps: int) -> dict[str, float]:
     final = (steps - 1) * 0.001
     with running_daemon(tmp / "home") as daemon:
         start = time.perf_counter()
-        run_id = daemon.submit(project, "train.py", params={"steps": steps, "keys": KEYS})["id"]
+        run_id = daemon.submit(
+            project, "train.py", params={"steps": steps, "keys": KEYS}, force=True
+        )["id"]
         last = f"m{KEYS - 1}"
 
         def committed() -> bool:

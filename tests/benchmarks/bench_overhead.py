@@ -61,7 +61,7 @@ def daemon_run(
 ) -> tuple[float, dict[str, float]]:
     """One run through the daemon: (seconds, phase -> seconds)."""
     wall0, start = time.time(), time.perf_counter()
-    run_id = daemon.submit(project, "ok.py")["id"]
+    run_id = daemon.submit(project, "ok.py", force=True)["id"]
     while True:
         run: dict[str, Any] = daemon.api.request("GET", f"/api/runs/{run_id}")
         if run["status"] in {"succeeded", "failed", "cancelled", "lost"}:

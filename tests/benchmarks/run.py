@@ -29,7 +29,7 @@ if str(HERE) not in sys.path:
 
 from benchlib import BenchResult, markdown_table  # noqa: E402
 
-BENCHMARKS = ("overhead", "ingest", "listing", "analysis", "panel")
+BENCHMARKS = ("overhead", "ingest", "listing", "analysis", "panel", "datasets", "docker")
 
 
 def environment() -> dict[str, Any]:
