@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from mlops_kernel.runfiles import EXIT_FILE, read_json
 from mlops_kernel.schemas import RunSpec
 
 ExitReason = Literal["exited", "timeout", "memory", "cpu_time", "cancelled", "start_failed"]
@@ -102,6 +103,12 @@ class ExitInfo:
             ended_at=data.get("ended_at"),
             peak_rss_mb=data.get("peak_rss_mb"),
         )
+
+
+def read_exit(job: Job) -> ExitInfo | None:
+    """The run's exit record (``exit.json``), or None while there is none."""
+    data = read_json(job.run_dir / EXIT_FILE)
+    return ExitInfo.from_json(data) if isinstance(data, dict) else None
 
 
 class JobState(enum.Enum):

@@ -31,7 +31,16 @@ from ..envlock import gather_wheels, resolve_lock
 from ..gpus import gpu_inventory
 from ..logs import read_log
 from ..project_config import load_project_config
-from .base import ExecutorError, ExitInfo, ExitReason, Handle, Job, JobState, Poll
+from .base import (
+    ExecutorError,
+    ExitInfo,
+    ExitReason,
+    Handle,
+    Job,
+    JobState,
+    Poll,
+    read_exit,
+)
 from .docker_container import LABEL_HOME, LABEL_RUN, create_kwargs, run_user
 from .docker_engine import Engine
 from .docker_image import (
@@ -154,7 +163,7 @@ class DockerExecutor:
         }
 
     def poll(self, job: Job, handle: Handle) -> Poll:
-        recorded = _read_exit(job)
+        recorded = read_exit(job)
         try:
             container = self.engine.client().containers.get(handle["container_id"])
         except NotFound:
@@ -190,7 +199,7 @@ class DockerExecutor:
             raise ExecutorError(f"could not stop the run's container: {exc}") from exc
 
     def collect(self, job: Job, handle: Handle) -> ExitInfo:
-        recorded = _read_exit(job)
+        recorded = read_exit(job)
         if recorded is not None:
             self._remove_by_id(handle["container_id"])
             return recorded
@@ -321,11 +330,6 @@ def _progress(run_dir: Path) -> Any:
             fh.write(f"[mlops] {line}\n")
 
     return say
-
-
-def _read_exit(job: Job) -> ExitInfo | None:
-    data = read_json(job.run_dir / EXIT_FILE)
-    return ExitInfo.from_json(data) if isinstance(data, dict) else None
 
 
 def _remove(container: Any) -> None:

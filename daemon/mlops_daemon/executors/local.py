@@ -27,7 +27,15 @@ from typing import Any
 import mlops_daemon
 import mlops_kernel
 from mlops_daemon.envlock import EnvLockError, resolve_lock
-from mlops_daemon.executors.base import ExecutorError, ExitInfo, Handle, Job, JobState, Poll
+from mlops_daemon.executors.base import (
+    ExecutorError,
+    ExitInfo,
+    Handle,
+    Job,
+    JobState,
+    Poll,
+    read_exit,
+)
 from mlops_daemon.executors.datalinks import link_datasets
 from mlops_daemon.executors.environment import host_facts, write_environment
 from mlops_daemon.executors.supervisor import CANCEL_FILE, LAUNCH_FILE
@@ -124,12 +132,6 @@ def supervisor_environment() -> dict[str, str]:
     return env
 
 
-def _read_exit(job: Job) -> ExitInfo | None:
-    """The run's exit record, or None while there is none."""
-    data = read_json(job.run_dir / EXIT_FILE)
-    return ExitInfo.from_json(data) if isinstance(data, dict) else None
-
-
 def _log_tail(path: Path) -> str:
     """The end of a diagnostic log, for an error message."""
     try:
@@ -208,11 +210,11 @@ class LocalExecutor:
 
     def poll(self, job: Job, handle: Handle) -> Poll:
         """EXITED once exit.json exists, RUNNING while the supervisor lives, else GONE."""
-        exit_info = _read_exit(job)
+        exit_info = read_exit(job)
         if exit_info is None and self._supervisor_alive(job, handle):
             return Poll(JobState.RUNNING)
         # The supervisor may have written its record just before it went away.
-        exit_info = exit_info or _read_exit(job)
+        exit_info = exit_info or read_exit(job)
         if exit_info is not None:
             self._reap(job, wait_s=0.0)
             return Poll(JobState.EXITED, exit_info)
@@ -229,22 +231,22 @@ class LocalExecutor:
 
     def cancel(self, job: Job, handle: Handle, grace_s: float = 5.0) -> None:
         """Ask the supervisor to stop the run; kill everything if it does not in time."""
-        if _read_exit(job) is not None or not self._supervisor_alive(job, handle):
+        if read_exit(job) is not None or not self._supervisor_alive(job, handle):
             return
         write_json_atomic(job.run_dir / CANCEL_FILE, {"grace_s": grace_s})
         kill_pid(int(handle["supervisor_pid"]), signal.SIGTERM)
         deadline = time.monotonic() + grace_s + self.settings.kill_margin_s
         while time.monotonic() < deadline:
-            if _read_exit(job) is not None or not self._supervisor_alive(job, handle):
+            if read_exit(job) is not None or not self._supervisor_alive(job, handle):
                 break
             time.sleep(_POLL_INTERVAL_S * 2)
-        if _read_exit(job) is None:
+        if read_exit(job) is None:
             self._force_cancel(job, handle)
         self._reap(job, wait_s=1.0)
 
     def collect(self, job: Job, handle: Handle) -> ExitInfo:
         """The final exit record; reaps the supervisor if this instance started it."""
-        exit_info = _read_exit(job)
+        exit_info = read_exit(job)
         if exit_info is None:
             raise ExecutorError(
                 f"run {job.run_id} has no exit record ({job.run_dir / EXIT_FILE}): "
@@ -362,7 +364,7 @@ class LocalExecutor:
             logger.warning("run %s: supervisor %s ignored the cancel; killing it", job.run_id, pid)
             kill_pid(pid, signal.SIGKILL)
         self._kill_leftovers(job, handle)
-        if _read_exit(job) is None:
+        if read_exit(job) is None:
             record = ExitInfo(
                 reason="cancelled",
                 message="cancelled (its supervisor did not stop it in time; killed)",

@@ -101,6 +101,46 @@ def test_a_killed_daemon_reattaches_to_its_container(
     assert done["metrics"] == {"after_restart": 1.0}
 
 
+def test_a_run_that_ended_while_the_daemon_was_down_is_collected(
+    docker_daemon: DaemonProcess, docker_client: Any, tmp_path: Path
+) -> None:
+    project = write_project(
+        tmp_path / "project",
+        """
+        import os, time
+        from mlops_kernel import log_metric
+        print("waiting for go", flush=True)
+        while not os.path.exists("/mlops/project/go"):
+            time.sleep(0.1)
+        log_metric("finished_alone", 2.0)
+        raise SystemExit(3)
+        """,
+    )
+    run = docker_daemon.submit(project, "train.py", executor="docker")
+    wait_for(
+        "the container to start",
+        lambda: "waiting for go" in full_log(docker_daemon, run["id"]),
+        docker_daemon,
+        timeout_s=120,
+    )
+    docker_daemon.kill()
+    (project / "go").write_text("")
+    label = {"label": f"io.jupyter-mlops.run={run['id']}"}
+    wait_for(
+        "the container to exit while no daemon watches it",
+        lambda: all(
+            c.status == "exited" for c in docker_client.containers.list(all=True, filters=label)
+        ),
+        docker_daemon,
+        timeout_s=120,
+    )
+    docker_daemon.start()
+    done = docker_daemon.wait(run["id"])
+    assert done["status"] == "failed" and done["exit_code"] == 3, done["status_reason"]
+    assert done["metrics"] == {"finished_alone": 2.0}
+    assert docker_client.containers.list(all=True, filters=label) == []
+
+
 def test_one_identity_gives_identical_metrics_a_cache_hit_and_a_reproduction(
     docker_daemon: DaemonProcess, tmp_path: Path
 ) -> None:
