@@ -12,9 +12,10 @@ The identity covers
 - the dataset versions, by their manifest hashes;
 - the environment: the environment lock (Python and pinned packages) and, for
   containers, the image's environment id (lock, base image digest, runtime);
-- the executor kind.
+- the executor kind, and the CPUs and GPUs the run gets (thread counts and
+  devices change floating-point results).
 
-Resources (CPUs, memory, timeout) and the run's name are left out: they decide
+The memory limit, the timeout and the run's name are left out: they decide
 whether a run finishes, not what it computes.
 """
 
@@ -56,6 +57,8 @@ class IdentityParts:
             "datasets": [list(d) for d in self.datasets],
             "environment": self.environment,
             "executor": self.executor,
+            "cpus": spec.resources.cpus,
+            "gpus": spec.resources.gpus,
             **({"extra": self.extra} if self.extra else {}),
         }
 

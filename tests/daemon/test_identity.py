@@ -35,13 +35,15 @@ def test_what_decides_the_result_changes_it() -> None:
         ),
         run_identity(spec(), IdentityParts(PARTS.code, PARTS.datasets, "lock:xyz", "docker")),
         run_identity(spec(), IdentityParts(PARTS.code, PARTS.datasets, "lock:abc", "local")),
+        run_identity(spec(resources=Resources(gpus=1)), PARTS),
+        run_identity(spec(resources=Resources(cpus=2)), PARTS),
     }
-    assert first not in others and len(others) == 7
+    assert first not in others and len(others) == 9
 
 
 def test_what_only_decides_whether_it_finishes_does_not() -> None:
     first = run_identity(spec(), PARTS)
-    assert run_identity(spec(resources=Resources(memory_mb=64, cpus=1)), PARTS) == first
+    assert run_identity(spec(resources=Resources(memory_mb=64, timeout_s=5)), PARTS) == first
     assert run_identity(spec(name="again", force=True), PARTS) == first
 
 
