@@ -20,4 +20,9 @@ os.environ.setdefault("MLOPS_DOCKER", "off")
 
 # Fixture modules: each is loaded as a pytest plugin, so its fixtures are
 # available to every test.
-pytest_plugins = ["support.postgres", "support.daemon", "support.docker_engine"]
+pytest_plugins = [
+    "support.postgres",
+    "support.daemon",
+    "support.docker_engine",
+    "support.ssh_engine",
+]

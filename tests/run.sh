@@ -74,6 +74,8 @@ install_system_packages() {
     want_package docker.io have_command dockerd
     want_package debootstrap have_command debootstrap
     want_package openssl have_command openssl
+    want_package openssh-server test -x /usr/sbin/sshd
+    want_package openssh-client have_command ssh
 
     if ((${#MISSING_PACKAGES[@]} == 0)); then
         echo "all present"
