@@ -190,9 +190,6 @@ run_ui_tests() {
         return 1
     fi
     cd ui-tests || return 1
-    # The UI trains in local processes: Docker runs are tested by pytest, and the
-    # default base image (python:3.11-slim) cannot be pulled here.
-    export MLOPS_DOCKER=off
     local status=0
     jlpm_install --immutable || status=$?
     if ((status == 0)); then

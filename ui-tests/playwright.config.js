@@ -49,6 +49,9 @@ function serverEnv(root, home, allowStart) {
     MLOPS_UI_ALLOW_START: allowStart ? '1' : '0',
     MLOPS_PORT: '0', // a daemon the panel starts takes any free port
     MLOPS_CONCURRENCY: '2',
+    // The panel's runs go to local processes: Docker runs are tested by pytest, and the
+    // default base image (python:3.11-slim) may not be there to pull.
+    MLOPS_DOCKER: 'off',
     MPLBACKEND: 'Agg'
   };
 }

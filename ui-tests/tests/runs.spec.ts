@@ -75,14 +75,24 @@ test('selected cells become a module; its run is re-run and compared', async ({
   await preview.getByRole('button', { name: 'Extract', exact: true }).click();
   const result = page.getByRole('region', { name: 'Extraction result', exact: true });
   await expect(result).toContainText('version 1', { timeout: LONG });
+  // A recorded dataset is offered by the Train form and pinned on the run.
+  const { root_dir } = await serverStatus(request);
+  await page.contents.uploadContent('x,y\n1,2\n', 'text', `${tmpPath}/points.csv`);
+  await daemonApi(request, 'POST', 'datasets', { path: `${root_dir}/${tmpPath}/points.csv`, name: 'ui-points' });
   await result.getByRole('button', { name: 'Train', exact: true }).click();
+  const form = page.getByRole('form', { name: 'Train', exact: true });
+  const datasets = form.getByLabel('Datasets', { exact: true });
+  await expect(form.locator('datalist option[value="ui-points"]')).toHaveCount(1);
+  await datasets.fill('ui-points');
   const before = await latestRunId(request);
-  await page.getByRole('form', { name: 'Train', exact: true }).getByRole('button', { name: 'Start run' }).click();
+  await form.getByRole('button', { name: 'Start run' }).click();
 
   await expect.poll(() => latestRunId(request)).not.toBe(before);
   const first = await latestRunId(request);
   let detail = await openRun(page, panel, first);
   await expect(detail).toContainText('succeeded', { timeout: LONG });
+  await expect(detail).toContainText(/ui-points@\d+/);
+  await expect(detail).toContainText('isolation: process');
   const run = await daemonApi<Run>(request, 'GET', `runs/${first}`);
   expect(run.metrics).toMatchObject({ square: 9, perimeter: 12 });
   await expect(detail.getByRole('img', { name: 'Metric square', exact: true })).toBeVisible();

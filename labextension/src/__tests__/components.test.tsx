@@ -150,8 +150,14 @@ describe('NotebookSection', () => {
     expect(result.textContent).toContain('tests/test_train.py');
     expect(within(result).getByRole('table', { name: 'Metrics' }).textContent).toContain('0.25');
 
+    server.routes['GET api/datasets'] = {
+      body: { datasets: [{ name: 'iris', versions: 2, latest: {} }] }
+    };
     fireEvent.click(within(result).getByRole('button', { name: 'Train' }));
+    await flush();
     const form = screen.getByRole('form', { name: 'Train' });
+    const datasets = within(form).getByLabelText('Datasets') as HTMLInputElement;
+    expect(datasets.list?.querySelector('option')?.getAttribute('value')).toBe('iris');
     expect((within(form).getByLabelText('lr') as HTMLInputElement).type).toBe('number');
     expect((within(form).getByLabelText('lr') as HTMLInputElement).placeholder).toBe('0.1 (default)');
     expect((within(form).getByLabelText('optimizer') as HTMLInputElement).placeholder).toBe(
@@ -164,13 +170,15 @@ describe('NotebookSection', () => {
     fireEvent.change(within(form).getByLabelText('lr'), { target: { value: '0.5' } });
     fireEvent.click(within(form).getByLabelText('verbose'));
     fireEvent.change(within(form).getByLabelText('optimizer'), { target: { value: 'adam' } });
+    fireEvent.change(datasets, { target: { value: 'iris@2, digits' } });
     fireEvent.click(within(form).getByRole('button', { name: 'Start run' }));
     await flush();
     expect(server.callsTo('POST api/runs')[0].body).toEqual({
       project: RESULT.project,
       entry_point: 'nb.train:main',
       params: { lr: 0.5, verbose: true, optimizer: 'adam' },
-      executor: 'local'
+      executor: 'local',
+      datasets: ['iris@2', 'digits']
     });
     expect(started).toEqual(['run42']);
   });

@@ -1,6 +1,7 @@
 /** Typed calls of the server extension and, through its proxy, of the daemon API. */
 import { apiUrl, requestAPI } from './request';
 import type {
+  DatasetList,
   ExtractionJob,
   ExtractionPlan,
   ExtractionRequest,
@@ -90,6 +91,11 @@ export function cancelRun(id: string): Promise<RunDetail> {
 
 export function submitRun(spec: RunSpec): Promise<RunDetail> {
   return requestAPI<RunDetail>('api/runs', { method: 'POST', body: spec });
+}
+
+/** The recorded datasets, each with its latest version. */
+export function listDatasets(): Promise<DatasetList> {
+  return requestAPI<DatasetList>('api/datasets');
 }
 
 export function listModules(q: ModuleQuery = {}): Promise<ModuleVersionList> {

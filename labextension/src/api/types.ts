@@ -13,6 +13,7 @@ type Schemas = components['schemas'];
 type RequestBody<T, K extends keyof T> = Pick<T, K> & Partial<Omit<T, K>>;
 
 export type RunSummary = Schemas['RunSummary'];
+export type DatasetList = Schemas['DatasetList'];
 export type RunDetail = Schemas['RunDetail'];
 export type RunPage = Schemas['RunPage'];
 export type RunSpec = RequestBody<Schemas['RunSpec'], 'project' | 'entry_point'>;

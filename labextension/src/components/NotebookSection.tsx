@@ -59,7 +59,10 @@ function Flow({
           <ExtractionResultView
             result={flow.result}
             training={trainOpen}
-            onTrain={() => setTrainOpen(true)}
+            onTrain={() => {
+              setTrainOpen(true);
+              void model.refreshDatasets();
+            }}
             onClose={() => model.cancel()}
           />
           {trainOpen ? (
@@ -69,7 +72,10 @@ function Flow({
               defaults={flow.plan.param_defaults ?? {}}
               defaultExecutor={defaultExecutor}
               state={model.train}
-              onSubmit={(params, executor) => void model.startTraining(params, executor)}
+              datasetNames={model.datasetNames}
+              onSubmit={(params, executor, datasets) =>
+                void model.startTraining(params, executor, datasets)
+              }
             />
           ) : null}
         </>

@@ -1,4 +1,5 @@
-/** Start a run of the extracted module: one input per parameter and the executor. */
+/** Start a run of the extracted module: one input per parameter, the datasets it reads,
+ * and the executor. */
 import * as React from 'react';
 import type { ParamValue } from '../api/types';
 import type { Executor, TrainState } from '../model/notebook';
@@ -11,7 +12,17 @@ export interface TrainFormProps {
   defaults?: Record<string, ParamValue>;
   defaultExecutor: Executor;
   state: TrainState;
-  onSubmit: (params: Record<string, ParamValue>, executor: Executor) => void;
+  /** Recorded dataset names, offered as suggestions. */
+  datasetNames?: string[];
+  onSubmit: (params: Record<string, ParamValue>, executor: Executor, datasets: string[]) => void;
+}
+
+/** `iris, digits@2` -> ['iris', 'digits@2']. */
+export function parseDatasets(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map(part => part.trim())
+    .filter(part => part.length > 0);
 }
 
 export function TrainForm({
@@ -19,12 +30,14 @@ export function TrainForm({
   defaults = {},
   defaultExecutor,
   state,
+  datasetNames = [],
   onSubmit
 }: TrainFormProps): JSX.Element {
   const names = Object.keys(params);
   const [values, setValues] = React.useState<Record<string, string>>({});
   const [flags, setFlags] = React.useState<Record<string, boolean>>({});
   const [executor, setExecutor] = React.useState<Executor>(defaultExecutor);
+  const [datasets, setDatasets] = React.useState('');
   const [invalid, setInvalid] = React.useState<string | null>(null);
   const baseId = React.useId();
 
@@ -49,7 +62,7 @@ export function TrainForm({
       return;
     }
     setInvalid(null);
-    onSubmit(chosen, executor);
+    onSubmit(chosen, executor, parseDatasets(datasets));
   };
 
   const field = (name: string, index: number): JSX.Element => {
@@ -89,6 +102,7 @@ export function TrainForm({
   };
 
   const executorId = `${baseId}-executor`;
+  const datasetsId = `${baseId}-datasets`;
   return (
     <form aria-label="Train" className="jp-mlops-form" onSubmit={submit}>
       {names.length ? (
@@ -96,6 +110,23 @@ export function TrainForm({
       ) : (
         <p className="jp-mlops-muted">The module has no parameters.</p>
       )}
+      <div className="jp-mlops-field">
+        <label htmlFor={datasetsId}>Datasets</label>
+        <input
+          id={datasetsId}
+          type="text"
+          list={`${datasetsId}-names`}
+          value={datasets}
+          placeholder="none (e.g. iris or iris@2, comma-separated)"
+          onChange={event => setDatasets(event.currentTarget.value)}
+          className="jp-mlops-input"
+        />
+        <datalist id={`${datasetsId}-names`}>
+          {datasetNames.map(name => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
+      </div>
       <div className="jp-mlops-field">
         <label htmlFor={executorId}>Executor</label>
         <select

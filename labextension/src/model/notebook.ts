@@ -8,6 +8,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import {
   getExtraction,
   lint,
+  listDatasets,
   planExtraction,
   startExtraction,
   submitRun
@@ -115,6 +116,25 @@ export class NotebookModel {
   get train(): TrainState {
     const path = this.path;
     return (path !== null && this._trains.get(path)) || NO_TRAIN;
+  }
+
+  /** Names of the recorded datasets (for the Train form's suggestions). */
+  get datasetNames(): string[] {
+    return this._datasetNames;
+  }
+
+  /** Fetch the recorded datasets' names; on failure keep what is known (only suggestions). */
+  async refreshDatasets(): Promise<void> {
+    try {
+      const list = await listDatasets();
+      if (this._disposed) {
+        return;
+      }
+      this._datasetNames = list.datasets.map(d => d.name);
+      this._changed.emit();
+    } catch {
+      // The form still takes names typed by hand; the daemon checks them.
+    }
   }
 
   get isDisposed(): boolean {
@@ -240,7 +260,11 @@ export class NotebookModel {
   }
 
   /** Start a run of the extracted module with `params` (only the ones the user set). */
-  async startTraining(params: Record<string, ParamValue>, executor: Executor): Promise<void> {
+  async startTraining(
+    params: Record<string, ParamValue>,
+    executor: Executor,
+    datasets: string[] = []
+  ): Promise<void> {
     const path = this.path;
     const flow = this.flow;
     if (path === null || flow.kind !== 'extracted' || this.train.starting) {
@@ -254,7 +278,8 @@ export class NotebookModel {
         project: result.project,
         entry_point: result.entry_point,
         params,
-        executor
+        executor,
+        ...(datasets.length ? { datasets } : {})
       });
       // A new run is always queued; an ended one is the identity cache's answer.
       const cached = run.status === 'succeeded';
@@ -387,6 +412,7 @@ export class NotebookModel {
   private _wasOk = false;
   private _flows = new Map<string, FlowState>();
   private _trains = new Map<string, TrainState>();
+  private _datasetNames: string[] = [];
   private _timers = new Map<string, ReturnType<typeof setTimeout>>();
   private _disposed = false;
   private _changed = new Signal<this, void>(this);
