@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.docker_engine import skip_unless_ci
 
 HOST_ALIAS = "mlops-ssh-engine"
 SSHD = "/usr/sbin/sshd"
@@ -59,10 +60,7 @@ def _keygen(path: Path) -> None:
 def ssh_engine(docker_client: object, tmp_path: Path) -> Iterator[SshEngine]:
     why = _unavailable()
     if why is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must be able to run the ssh:// engine test: {why}")
-        print(f"\nskipping the ssh:// engine test: {why}")
-        pytest.skip(why)
+        skip_unless_ci("the ssh:// engine test", why)
     home = tmp_path / "ssh"
     home.mkdir()
     _keygen(home / "host_key")

@@ -70,33 +70,37 @@ def test_auto_runs_in_a_container_and_records_where(
     assert "docker" in info["executors"]
 
 
-def test_a_killed_daemon_reattaches_to_its_container(
-    docker_daemon: DaemonProcess, tmp_path: Path
-) -> None:
-    project = write_project(
-        tmp_path / "project",
-        """
+def start_waiting_run(daemon: DaemonProcess, tmp_path: Path, then: str) -> tuple[Path, str]:
+    """Submit a container run that waits for ``project/go`` and then runs ``then``; return
+    the project and the run id once the run's output says it is waiting."""
+    waiting = """
         import os, time
         from mlops_kernel import log_metric
         print("waiting for go", flush=True)
         while not os.path.exists("/mlops/project/go"):
             time.sleep(0.1)
-        log_metric("after_restart", 1.0)
-        print("done")
-        """,
-    )
-    run = docker_daemon.submit(project, "train.py", executor="docker")
-    docker_daemon.wait(run["id"], {"running"})
+        """
+    project = write_project(tmp_path / "project", textwrap.dedent(waiting) + then)
+    run_id = daemon.submit(project, "train.py", executor="docker")["id"]
     wait_for(
         "the container to start",
-        lambda: "waiting for go" in full_log(docker_daemon, run["id"]),
-        docker_daemon,
+        lambda: "waiting for go" in full_log(daemon, run_id),
+        daemon,
         timeout_s=120,
+    )
+    return project, run_id
+
+
+def test_a_killed_daemon_reattaches_to_its_container(
+    docker_daemon: DaemonProcess, tmp_path: Path
+) -> None:
+    project, run_id = start_waiting_run(
+        docker_daemon, tmp_path, 'log_metric("after_restart", 1.0)\nprint("done")\n'
     )
     docker_daemon.kill()
     docker_daemon.start()
     (project / "go").write_text("")
-    done = docker_daemon.wait(run["id"])
+    done = docker_daemon.wait(run_id)
     assert done["status"] == "succeeded", docker_daemon.log_tail()
     assert done["metrics"] == {"after_restart": 1.0}
 
@@ -104,28 +108,12 @@ def test_a_killed_daemon_reattaches_to_its_container(
 def test_a_run_that_ended_while_the_daemon_was_down_is_collected(
     docker_daemon: DaemonProcess, docker_client: Any, tmp_path: Path
 ) -> None:
-    project = write_project(
-        tmp_path / "project",
-        """
-        import os, time
-        from mlops_kernel import log_metric
-        print("waiting for go", flush=True)
-        while not os.path.exists("/mlops/project/go"):
-            time.sleep(0.1)
-        log_metric("finished_alone", 2.0)
-        raise SystemExit(3)
-        """,
-    )
-    run = docker_daemon.submit(project, "train.py", executor="docker")
-    wait_for(
-        "the container to start",
-        lambda: "waiting for go" in full_log(docker_daemon, run["id"]),
-        docker_daemon,
-        timeout_s=120,
+    project, run_id = start_waiting_run(
+        docker_daemon, tmp_path, 'log_metric("finished_alone", 2.0)\nraise SystemExit(3)\n'
     )
     docker_daemon.kill()
     (project / "go").write_text("")
-    label = {"label": f"io.jupyter-mlops.run={run['id']}"}
+    label = {"label": f"io.jupyter-mlops.run={run_id}"}
     wait_for(
         "the container to exit while no daemon watches it",
         lambda: all(
@@ -135,7 +123,7 @@ def test_a_run_that_ended_while_the_daemon_was_down_is_collected(
         timeout_s=120,
     )
     docker_daemon.start()
-    done = docker_daemon.wait(run["id"])
+    done = docker_daemon.wait(run_id)
     assert done["status"] == "failed" and done["exit_code"] == 3, done["status_reason"]
     assert done["metrics"] == {"finished_alone": 2.0}
     assert docker_client.containers.list(all=True, filters=label) == []
