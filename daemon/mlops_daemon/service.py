@@ -279,6 +279,7 @@ class RunService:
             job = await asyncio.to_thread(
                 build_job, self.config, run_id, Path(row.run_dir), spec, datasets
             )
+            await self._refresh_identity(row, spec, executor, datasets)
             await asyncio.to_thread(executor.prepare, job)
             await self._record_environment(run_id, job.run_dir)
             if run_id in self._cancels:
@@ -300,6 +301,18 @@ class RunService:
         await self._watch(
             run_id, job, executor, handle, Ingester(self.store, run_id, job.run_dir, 0)
         )
+
+    async def _refresh_identity(
+        self, row: Run, spec: RunSpec, executor: Executor, datasets: list[MountedDataset]
+    ) -> None:
+        """The identity of what is about to run: the code may have changed while the run was
+        queued, and a later cache hit must answer for the code that really ran."""
+        identity, parts = await self._identity(spec, executor, datasets)
+        if identity == row.identity:
+            return
+        log.info("run %s: its code or environment changed while queued", row.id)
+        await asyncio.to_thread(write_json_atomic, Path(row.run_dir) / IDENTITY_FILE, parts)
+        await self.db.call(self.store.update_run, row.id, identity=identity)
 
     async def _record_environment(self, run_id: str, run_dir: Path) -> None:
         environment = await asyncio.to_thread(read_environment, run_dir)
