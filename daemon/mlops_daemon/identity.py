@@ -22,6 +22,7 @@ whether a run finishes, not what it computes.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -85,6 +86,25 @@ def code_hash(project: Path, files: list[Path]) -> str:
             digest.update(b"<unreadable>")
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def drop_bytecode(project: Path, entry_point: str) -> int:
+    """Remove the cached bytecode of the project modules a run imports; blocking.
+
+    Python trusts a ``.pyc`` whose source has the same size and modification second,
+    so an edit that keeps a module's size, made within a second of the last write, would
+    otherwise run the old code under the new identity. Only the project's own modules
+    are touched (installed packages compile once, as usual). Returns how many it removed.
+    """
+    _, files = scan_code(project, entry_point)
+    removed = 0
+    for path in files:
+        try:
+            Path(importlib.util.cache_from_source(str(path))).unlink()
+            removed += 1
+        except (OSError, NotImplementedError, ValueError):
+            pass  # none there, or a read-only project (where none can be written either)
+    return removed
 
 
 def compute_identity(

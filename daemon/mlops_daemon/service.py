@@ -35,7 +35,7 @@ from .executors.base import (
     MountedDataset,
 )
 from .executors.environment import read_environment
-from .identity import compute_identity
+from .identity import compute_identity, drop_bytecode
 from .ingest import Ingester
 from .jobs import build_job, reattach_job, write_run_dir
 from .logs import read_log
@@ -307,6 +307,7 @@ class RunService:
     ) -> None:
         """The identity of what is about to run: the code may have changed while the run was
         queued, and a later cache hit must answer for the code that really ran."""
+        await asyncio.to_thread(drop_bytecode, Path(spec.project), spec.entry_point)
         identity, parts = await self._identity(spec, executor, datasets)
         if identity == row.identity:
             return

@@ -41,9 +41,7 @@ def test_identity_follows_the_code_that_ran(tmp_path: Path) -> None:
         queued = daemon.submit(project, "train.py", executor="local")
         assert queued["status"] == "queued" and queued["identity"]
 
-        # The imported helper changes while the run waits in the queue. (Each edit changes
-        # the file's size: Python trusts bytecode whose source has the same size and mtime
-        # second, so same-size edits within one second can run stale bytecode.)
+        # The imported helper changes while the run waits in the queue.
         (project / "helper.py").write_text("VALUE = 2\n")
         (project / "go").write_text("")
         done = daemon.wait(queued["id"])
@@ -56,8 +54,10 @@ def test_identity_follows_the_code_that_ran(tmp_path: Path) -> None:
         # Forced: a new run with the same identity.
         forced = daemon.wait(daemon.submit(project, "train.py", executor="local", force=True)["id"])
         assert forced["id"] != done["id"] and forced["identity"] == done["identity"]
-        # Another change of the helper is another identity: no cache hit.
-        (project / "helper.py").write_text("VALUE = 30\n")
+        # Another change of the helper is another identity: no cache hit. It keeps the
+        # file's size and may land in the same second as the last write, when Python would
+        # trust the old bytecode: the daemon drops the project's bytecode before a run.
+        (project / "helper.py").write_text("VALUE = 3\n")
         changed = daemon.submit(project, "train.py", executor="local")
         assert changed["id"] != done["id"] and changed["status"] == "queued"
-        assert daemon.wait(changed["id"])["metrics"] == {"value": 30.0}
+        assert daemon.wait(changed["id"])["metrics"] == {"value": 3.0}
