@@ -21,11 +21,12 @@ JSON so that a restarted daemon can ``poll`` a job started by its predecessor.
 from __future__ import annotations
 
 import enum
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from mlops_kernel.runfiles import EXIT_FILE, read_json
+from mlops_kernel.runfiles import ARTIFACTS_DIR, EXIT_FILE, read_json
 from mlops_kernel.schemas import RunSpec
 
 ExitReason = Literal["exited", "timeout", "memory", "cpu_time", "cancelled", "start_failed"]
@@ -109,6 +110,20 @@ def read_exit(job: Job) -> ExitInfo | None:
     """The run's exit record (``exit.json``), or None while there is none."""
     data = read_json(job.run_dir / EXIT_FILE)
     return ExitInfo.from_json(data) if isinstance(data, dict) else None
+
+
+def fresh_run_dir(job: Job) -> None:
+    """The run directory with a fresh working directory, the artifacts folder and ``tmp``
+    (every executor starts a run this way)."""
+    try:
+        job.run_dir.mkdir(parents=True, exist_ok=True)
+        if job.work_dir.exists():
+            shutil.rmtree(job.work_dir)
+        job.work_dir.mkdir()
+        (job.run_dir / ARTIFACTS_DIR).mkdir(exist_ok=True)
+        (job.run_dir / "tmp").mkdir(exist_ok=True)
+    except OSError as exc:
+        raise ExecutorError(f"could not prepare the run directory {job.run_dir}: {exc}") from exc
 
 
 class JobState(enum.Enum):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 
 from docker.errors import APIError, DockerException, NotFound
 
-from mlops_kernel.runfiles import ARTIFACTS_DIR, EXIT_FILE, LOG_FILE, read_json, write_json_atomic
+from mlops_kernel.runfiles import EXIT_FILE, LOG_FILE, read_json, write_json_atomic
 from mlops_kernel.schemas import RunSpec
 
 from ..config import DEFAULT_BASE_IMAGE, DaemonConfig
@@ -39,6 +38,7 @@ from .base import (
     Job,
     JobState,
     Poll,
+    fresh_run_dir,
     read_exit,
 )
 from .docker_container import LABEL_HOME, LABEL_RUN, create_kwargs, run_user
@@ -99,7 +99,7 @@ class DockerExecutor:
         project = Path(job.spec.project)
         base_image = self._base_image(project)
         ca_bundle = self.config.docker.ca_bundle or load_project_config(project).docker.ca_bundle
-        _fresh_run_dir(job)
+        fresh_run_dir(job)
         say = _progress(job.run_dir)
         client = self.engine.client()
         engine = self.engine.describe()
@@ -297,18 +297,6 @@ def _prepared(job: Job) -> tuple[str, bool]:
     copied = record.get("transfer") == "copy"
     tag = record.get("run_image") if copied else record["image"]["tag"]
     return str(tag), copied
-
-
-def _fresh_run_dir(job: Job) -> None:
-    """A fresh working directory and the artifacts folder, as the local executor makes them."""
-    try:
-        if job.work_dir.exists():
-            shutil.rmtree(job.work_dir)
-        job.work_dir.mkdir(parents=True)
-        (job.run_dir / ARTIFACTS_DIR).mkdir(exist_ok=True)
-        (job.run_dir / "tmp").mkdir(exist_ok=True)
-    except OSError as exc:
-        raise ExecutorError(f"could not prepare the run directory {job.run_dir}: {exc}") from exc
 
 
 def _hand_over(run_dir: Path) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import shutil
 import signal
 import site
 import subprocess
@@ -34,6 +33,7 @@ from mlops_daemon.executors.base import (
     Job,
     JobState,
     Poll,
+    fresh_run_dir,
     read_exit,
 )
 from mlops_daemon.executors.datalinks import link_datasets
@@ -48,7 +48,6 @@ from mlops_daemon.process import (
     process_create_time,
 )
 from mlops_kernel.runfiles import (
-    ARTIFACTS_DIR,
     EXIT_FILE,
     SUPERVISOR_FILE,
     read_json,
@@ -173,12 +172,8 @@ class LocalExecutor:
     def prepare(self, job: Job) -> None:
         """Create the run directory, a fresh working directory and the artifacts dir,
         and link the run's datasets under ``data/`` (links: not read-only, see datalinks)."""
+        fresh_run_dir(job)
         try:
-            job.run_dir.mkdir(parents=True, exist_ok=True)
-            if job.work_dir.exists():
-                shutil.rmtree(job.work_dir)
-            job.work_dir.mkdir()
-            (job.run_dir / ARTIFACTS_DIR).mkdir(exist_ok=True)
             link_datasets(job)
         except OSError as exc:
             raise ExecutorError(
