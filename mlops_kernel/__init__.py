@@ -2,7 +2,7 @@
 
 Training code imports the tracking API from here::
 
-    from mlops_kernel import get_params, log_metric, log_artifact, dataset_path
+    from mlops_kernel import get_params, log_metric, log_artifact, dataset_path, log_model
 
 The tracking module is loaded on first use (PEP 562), so ``import mlops_kernel``
 costs next to nothing: the run supervisor and the daemon import this package
@@ -18,6 +18,9 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from mlops_kernel.datasets import (
         dataset_path as dataset_path,
+    )
+    from mlops_kernel.models.log import (
+        log_model as log_model,
     )
     from mlops_kernel.tracking import (
         flush as flush,
@@ -61,7 +64,7 @@ _TRACKING = frozenset(
     }
 )
 
-__all__ = ["__version__", "dataset_path", *sorted(_TRACKING)]
+__all__ = ["__version__", "dataset_path", "log_model", *sorted(_TRACKING)]
 
 
 def __getattr__(name: str) -> Any:
@@ -70,6 +73,11 @@ def __getattr__(name: str) -> Any:
 
         globals()[name] = dataset_path
         return dataset_path
+    if name == "log_model":
+        from mlops_kernel.models.log import log_model
+
+        globals()[name] = log_model
+        return log_model
     if name in _TRACKING:
         from mlops_kernel import tracking
 
@@ -80,4 +88,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _TRACKING | {"dataset_path"})
+    return sorted(set(globals()) | _TRACKING | {"dataset_path", "log_model"})
