@@ -73,6 +73,8 @@ class Client:
         self.timeout = timeout
         self._conn: http.client.HTTPConnection | None = None
         self._lock = threading.Lock()
+        self.headers: dict[str, str] = {}
+        """Sent with every request besides the token (e.g. ``X-Mlops-Actor``)."""
 
     def _connect(self, timeout: float | None) -> http.client.HTTPConnection:
         return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
@@ -157,7 +159,11 @@ class Client:
         if query:
             clean = {k: _query_value(v) for k, v in query.items() if v is not None}
             path = f"{path}?{urlencode(clean)}"
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        headers = {
+            **self.headers,
+            "Authorization": f"Bearer {self.token}",
+            "Accept": "application/json",
+        }
         payload = None
         if body is not None:
             payload = json.dumps(body).encode()

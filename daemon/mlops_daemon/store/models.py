@@ -235,3 +235,108 @@ class RunDataset(SQLModel, table=True):
     )
     position: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     """Its place in the run spec's ``datasets``."""
+
+
+class ModelVersion(SQLModel, table=True):
+    """One logged model of a succeeded run, registered under its name (``models/<name>/``).
+
+    Numbered 1, 2, ... per model name; a run registers each of its models once.
+    """
+
+    __tablename__ = "model_version"
+    __table_args__ = (
+        UniqueConstraint("model", "version"),
+        UniqueConstraint("run_id", "model"),
+    )
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    model: str = Field(sa_column=Column(String(100), nullable=False))
+    version: int = Field(sa_column=Column(Integer, nullable=False))
+    run_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("run.id", ondelete="RESTRICT"), nullable=False)
+    )
+    """RESTRICT: a run whose model was registered keeps it (the registry's history needs it)."""
+    flavor: str = Field(sa_column=Column(String(32), nullable=False))
+    task: str = Field(sa_column=Column(String(32), nullable=False))
+    model_dir: str = Field(sa_column=Column(String(4096), nullable=False))
+    onnx_sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    manifest_json: str = Field(sa_column=Column(Text, nullable=False))
+    """The ``model.json`` read at registration (a ModelManifest)."""
+    created_at: datetime
+
+
+class GateReport(SQLModel, table=True):
+    """One evaluation of a run's promotion gates: pending until its checks are in."""
+
+    __tablename__ = "gate_report"
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    run_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("run.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    passed: bool = False
+    checks_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    config_path: str | None = Field(default=None, sa_column=Column(String(4096), nullable=True))
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+class ModelAlias(SQLModel, table=True):
+    """Which version an alias (``dev``, ``staging``, ``production``, ...) names now."""
+
+    __tablename__ = "model_alias"
+
+    model: str = Field(sa_column=Column(String(100), primary_key=True))
+    alias: str = Field(sa_column=Column(String(63), primary_key=True))
+    version_id: str = Field(
+        sa_column=Column(
+            String(32),
+            ForeignKey("model_version.id", ondelete="RESTRICT"),
+            nullable=False,
+            index=True,
+        )
+    )
+    cut_out: bool = False
+    """Serving refuses requests for it (an emergency stop) until it is restored."""
+    cut_out_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    updated_at: datetime
+
+
+class ModelEvent(SQLModel, table=True):
+    """Every change of an alias, append only: no code updates or deletes these rows.
+
+    Each row is complete in itself (ids, not joins, name what changed), so that the
+    history can be verified and chained without the other tables.
+    """
+
+    __tablename__ = "model_event"
+    __table_args__ = (Index("ix_model_event_model_alias_id", "model", "alias", "id"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True)
+    )
+    model: str = Field(sa_column=Column(String(100), nullable=False))
+    alias: str | None = Field(default=None, sa_column=Column(String(63), nullable=True))
+    action: str = Field(sa_column=Column(String(16), nullable=False))
+    version_id: str | None = Field(
+        default=None,
+        sa_column=Column(
+            String(32), ForeignKey("model_version.id", ondelete="RESTRICT"), nullable=True
+        ),
+    )
+    """The version the alias names after the change."""
+    previous_version_id: str | None = Field(
+        default=None,
+        sa_column=Column(
+            String(32), ForeignKey("model_version.id", ondelete="RESTRICT"), nullable=True
+        ),
+    )
+    override: bool = False
+    gate_report_id: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    """Not a foreign key: the record stays as written whatever happens to the report."""
+    actor: str = Field(sa_column=Column(String(200), nullable=False))
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    at: datetime

@@ -43,6 +43,7 @@ from . import datasets as dataset_rows
 from . import listing, module_versions, views
 from .datasets import DatasetStore
 from .engine import make_engine, migrate
+from .model_registry import ModelRegistryStore
 from .models import Artifact, LatestMetric, Param, Project, Run
 from .module_versions import ModuleVersionStore
 
@@ -54,7 +55,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(ModuleVersionStore, DatasetStore):
+class Store(ModuleVersionStore, DatasetStore, ModelRegistryStore):
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
