@@ -29,7 +29,7 @@ if str(HERE) not in sys.path:
 
 from benchlib import BenchResult, markdown_table  # noqa: E402
 
-BENCHMARKS = ("overhead", "ingest", "listing", "analysis", "panel", "datasets", "docker")
+BENCHMARKS = ("overhead", "ingest", "listing", "analysis", "panel", "datasets", "docker", "serving")
 
 
 def environment() -> dict[str, Any]:

@@ -1,0 +1,7 @@
+"""``mlops export-service``: a registered model as a standalone prediction service."""
+
+from __future__ import annotations
+
+from .writer import ExportedModel, image_name, write_service
+
+__all__ = ["ExportedModel", "image_name", "write_service"]

@@ -1,0 +1,9 @@
+"""Serving registered models over HTTP (``POST /serve/{model}/{alias}``)."""
+
+from __future__ import annotations
+
+from .errors import ModelUnavailable, ServiceCutOut
+from .service import ServingService
+from .stats import ServingStats
+
+__all__ = ["ModelUnavailable", "ServiceCutOut", "ServingService", "ServingStats"]

@@ -1,0 +1,65 @@
+"""Latency statistics per served (model, alias): counts and a ring of recent latencies.
+
+Percentiles are over the last ``WINDOW`` successful predictions only (a ring), so a
+long-running daemon keeps constant memory and the figures follow recent behaviour.
+``count`` and ``errors`` are totals since the daemon started.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+
+WINDOW = 10_000
+
+
+class ServingStats(BaseModel):
+    """What the daemon measured while serving one alias of a model."""
+
+    model: str
+    alias: str
+    count: int = Field(description="Requests answered for this alias (successes and errors).")
+    errors: int = Field(description="Requests refused or failed: bad input, cut out, ...")
+    p50_ms: float | None = Field(description="Median latency of the recent successes.")
+    p99_ms: float | None = Field(description="99th percentile (nearest rank) of the same.")
+    window: int = Field(description="Successes the percentiles are computed over.")
+
+
+def percentile(ordered: list[float], q: float) -> float | None:
+    """Nearest-rank percentile ``q`` (0..100) of an ascending list; None when empty."""
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+@dataclass
+class LatencyRecorder:
+    """Counters and the latency ring of one (model, alias)."""
+
+    count: int = 0
+    errors: int = 0
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=WINDOW))
+
+    def success(self, latency_ms: float) -> None:
+        self.count += 1
+        self.latencies_ms.append(latency_ms)
+
+    def failure(self) -> None:
+        self.count += 1
+        self.errors += 1
+
+    def snapshot(self, model: str, alias: str) -> ServingStats:
+        ordered = sorted(self.latencies_ms)
+        return ServingStats(
+            model=model,
+            alias=alias,
+            count=self.count,
+            errors=self.errors,
+            p50_ms=percentile(ordered, 50),
+            p99_ms=percentile(ordered, 99),
+            window=len(ordered),
+        )
