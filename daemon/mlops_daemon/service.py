@@ -13,7 +13,7 @@ import functools
 import json
 import logging
 import uuid
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,8 @@ class RunService:
         self._stoppers: set[asyncio.Future[None]] = set()
         self._dispatcher: asyncio.Task[None] | None = None
         self._warming: asyncio.Task[None] | None = None
+        self._on_success: list[Callable[[str], Awaitable[None]]] = []
+        self._followers: set[asyncio.Task[None]] = set()
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -89,9 +91,13 @@ class RunService:
         await self._recover()
         self._dispatcher = asyncio.create_task(self._dispatch(), name="mlops-dispatcher")
 
+    def on_success(self, listener: Callable[[str], Awaitable[None]]) -> None:
+        """Call ``listener(run_id)`` (in its own task) after each run that succeeds."""
+        self._on_success.append(listener)
+
     async def stop(self) -> None:
         """Stop watching runs. Their processes go on; the next daemon reattaches."""
-        tasks = list(self._active.values())
+        tasks = list(self._active.values()) + list(self._followers)
         if self._dispatcher is not None:
             tasks.append(self._dispatcher)
         for task in tasks:
@@ -133,7 +139,7 @@ class RunService:
         self._wake.set()
         return detail, True
 
-    async def reproduce(self, run_id: str) -> RunDetail:
+    async def reproduce(self, run_id: str, name: str | None = None) -> RunDetail:
         """Run an ended run's identity again: its spec, its pinned dataset versions and
         its executor, forced past the cache."""
         original = await self.db.call(self.store.get_run, run_id)
@@ -146,7 +152,7 @@ class RunService:
                 "force": True,
                 "datasets": list(original.datasets or []),
                 "executor": original.executor,
-                "name": f"reproduce {run_id}",
+                "name": name or f"reproduce {run_id}",
             }
         )
         return await self.submit(spec)
@@ -354,8 +360,26 @@ class RunService:
                 await self._end(run_id, S.lost, poll.detail or "the run's process is gone")
                 return
             info = await asyncio.to_thread(executor.collect, job, handle)
-            await self._end(run_id, outcome(info), info.message, exit_code=info.returncode)
+            status = outcome(info)
+            await self._end(run_id, status, info.message, exit_code=info.returncode)
+            if status is S.succeeded:
+                self._follow(run_id)
             return
+
+    def _follow(self, run_id: str) -> None:
+        for listener in self._on_success:
+            task = asyncio.create_task(self._notify(listener, run_id), name=f"after-{run_id}")
+            self._followers.add(task)
+            task.add_done_callback(self._followers.discard)
+
+    @staticmethod
+    async def _notify(listener: Callable[[str], Awaitable[None]], run_id: str) -> None:
+        try:
+            await listener(run_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("run %s: a follow-up after its success failed", run_id)
 
     async def _end(self, run_id: str, status: RunStatus, reason: str, **fields: object) -> None:
         try:

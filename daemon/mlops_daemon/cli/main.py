@@ -10,7 +10,17 @@ from .. import __version__
 from ..client import Client, find_daemon
 from ..config import DaemonConfig
 from ..errors import DaemonUnavailable, InvalidInput, MlopsError
-from . import daemon_cmd, data_cmd, demo_cmd, notebook_cmd, reproduce_cmd, runs_cmd
+from . import (
+    daemon_cmd,
+    data_cmd,
+    demo_cmd,
+    export_cmd,
+    gate_cmd,
+    models_cmd,
+    notebook_cmd,
+    reproduce_cmd,
+    runs_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     runs_cmd.add_parsers(sub)
     notebook_cmd.add_parsers(sub)
     data_cmd.add_parsers(sub)
+    models_cmd.add_parsers(sub)
+    export_cmd.add_parser(sub)
     reproduce_cmd.add_parser(sub)
+    gate_cmd.add_parser(sub)
     demo_cmd.add_parser(sub)
     return parser
 

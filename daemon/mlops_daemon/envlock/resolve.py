@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name
 from .declared import Declared, read_declared
 from .installed import SELF, Installed, installed
 from .model import EnvLock, EnvLockError, LockedPackage, python_version
-from .scan import ImportSite, scan
+from .scan import ImportSite, scan_code
 
 TOOLING = frozenset({"pip", "setuptools", "wheel"})
 """Locked only when the project imports or declares them, not as someone's dependency."""
@@ -70,7 +70,7 @@ def resolve_lock(project: Path | str, entry_point: str) -> EnvLock:
     if not root.is_dir():
         raise EnvLockError(f"project directory {root} does not exist")
     env = installed()
-    sites = scan(root, entry_point)
+    sites, files = scan_code(root, entry_point)
     declared = read_declared(root)
     problems = _Problems()
     notes = list(declared.notes)
@@ -92,6 +92,8 @@ def resolve_lock(project: Path | str, entry_point: str) -> EnvLock:
         for name in names:
             wanted.setdefault(name, set())
     requirements = [_check_declared(d, env, problems, notes, wanted) for d in declared.requirements]
+    for name in model_export_packages(files, imports, env) + test_packages(root, env):
+        wanted.setdefault(name, set())
     closure = _close(wanted, env, problems)
     problems.raise_if_any()
     for name in sorted(closure):
@@ -109,6 +111,38 @@ def resolve_lock(project: Path | str, entry_point: str) -> EnvLock:
         requirements=tuple(r for r in requirements if r),
         notes=tuple(notes),
     )
+
+
+MODEL_EXPORT = ("onnx", "onnxruntime", "pydantic")
+"""What ``log_model`` needs in the run's environment to export and check a model..."""
+EXPORTERS = {"sklearn": ("skl2onnx",), "torch": ("onnxscript",)}
+"""...and per training library, its ONNX converter (where installed here)."""
+
+
+def model_export_packages(files: list[Path], imports: set[str], env: Installed) -> list[str]:
+    """The packages a run needs because its code calls ``log_model``: the ONNX export
+    happens inside the run (its container has no network and no daemon)."""
+    if not any(_calls_log_model(path) for path in files):
+        return []
+    names = list(MODEL_EXPORT)
+    for library, exporters in EXPORTERS.items():
+        if library in imports:
+            names += exporters
+    return [canonicalize_name(n) for n in names if env.version(canonicalize_name(n))]
+
+
+def test_packages(root: Path, env: Installed) -> list[str]:
+    """pytest, at the version here, when the project has tests: the ``tests`` gate runs
+    them in the run's own environment, so they must find a test runner there."""
+    has_tests = (root / "tests").is_dir() or any(root.glob("test_*.py"))
+    return ["pytest"] if has_tests and env.version("pytest") else []
+
+
+def _calls_log_model(path: Path) -> bool:
+    try:
+        return "log_model" in path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
 
 
 def _missing_import(site: ImportSite, sites: list[ImportSite], problems: _Problems) -> None:

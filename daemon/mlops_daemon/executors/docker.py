@@ -41,6 +41,7 @@ from .base import (
     fresh_run_dir,
     read_exit,
 )
+from .docker_command import environment_image, run_in_image
 from .docker_container import LABEL_HOME, LABEL_RUN, create_kwargs, run_user
 from .docker_engine import Engine
 from .docker_image import (
@@ -283,6 +284,11 @@ class DockerExecutor:
             sync_live_files(container, job.run_dir)
         except DockerException as exc:
             log.warning("run %s: could not copy its live files back: %s", job.run_id, exc)
+
+    def run_in_environment(self, job: Job, argv: list[str], timeout_s: float) -> tuple[int, str]:
+        """(exit code, output) of ``argv`` in the image the run trained in (the tests gate)."""
+        image = environment_image(job.run_dir)
+        return run_in_image(self.engine.client(), image, Path(job.spec.project), argv, timeout_s)
 
     def _remove_by_id(self, container_id: str) -> None:
         with contextlib.suppress(NotFound, ExecutorError):

@@ -75,17 +75,29 @@ class BuiltImage:
         }
 
 
+RUNTIME_PACKAGES = ("models",)
+"""Kernel subpackages a run needs too (``log_model``); the notebook tooling is not."""
+
+
 def runtime_files() -> list[Path]:
     """The mlops runtime a run needs inside its container: the kernel package's
-    top-level modules (stdlib only; the notebook tooling is not needed there)."""
+    top-level modules and RUNTIME_PACKAGES (paths relative to the package)."""
     root = Path(mlops_kernel.__file__).parent
-    return sorted(p for p in root.glob("*.py") if p.is_file())
+    found = [p for p in root.glob("*.py") if p.is_file()]
+    for sub in RUNTIME_PACKAGES:
+        found += [p for p in (root / sub).glob("*.py") if p.is_file()]
+    return sorted(p.relative_to(root) for p in found)
+
+
+def runtime_root() -> Path:
+    return Path(mlops_kernel.__file__).parent
 
 
 def runtime_hash() -> str:
     digest = hashlib.sha256()
-    for path in runtime_files():
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for rel in runtime_files():
+        data = (runtime_root() / rel).read_bytes()
+        digest.update(rel.as_posix().encode() + b"\0" + data + b"\0")
     return digest.hexdigest()
 
 
@@ -223,8 +235,8 @@ class ImageBuilder:
                             f"{package.name}=={package.version} has no wheel gathered"
                         )
                     tar.add(str(self.wheelhouse / package.filename), f"wheels/{package.filename}")
-            for path in runtime_files():
-                tar.add(str(path), arcname=f"mlops_kernel/{path.name}")
+            for rel in runtime_files():
+                tar.add(str(runtime_root() / rel), arcname=f"mlops_kernel/{rel.as_posix()}")
 
 
 def base_image_id(client: docker.DockerClient, base_image: str) -> str:

@@ -18,8 +18,11 @@ from .. import __version__
 from ..config import HOST, DaemonConfig
 from ..executors.registry import make_executors
 from ..extraction import ExtractionService
+from ..gates import GateRunner
 from ..home import HomeLock, ensure_home, ensure_token
+from ..model_registry import RegistryService
 from ..service import RunService
+from ..serving import ServingService
 from ..store.async_store import AsyncStore
 from ..store.repository import Store
 from .base import NotFoundHandler
@@ -30,11 +33,20 @@ log = logging.getLogger("mlops_daemon")
 
 
 def make_app(service: RunService, token: str, extractions: ExtractionService) -> Application:
+    """The application and the services behind it, wired together: a succeeded run
+    goes to the gate runner; every alias change drops the serving cache of its model."""
+    serving = ServingService(service.db)
+    registry = RegistryService(service.db, on_change=serving.invalidate)
+    gates = GateRunner(service.db, service)
+    service.on_success(gates.after_success)
     return Application(
         [(route.pattern, route.handler) for route in ROUTES],
         default_handler_class=NotFoundHandler,
         mlops_service=service,
         mlops_extractions=extractions,
+        mlops_registry=registry,
+        mlops_serving=serving,
+        mlops_gates=gates,
         mlops_token=token,
         mlops_openapi=json.dumps(build_openapi()),
         xsrf_cookies=False,
@@ -57,9 +69,11 @@ async def serve(config: DaemonConfig, ready: asyncio.Event | None = None) -> Non
         extractions = ExtractionService(db)
         sockets = bind_sockets(config.port, address=HOST, family=socket.AF_INET)
         port = sockets[0].getsockname()[1]
-        server = HTTPServer(make_app(service, token, extractions))
+        app = make_app(service, token, extractions)
+        server = HTTPServer(app)
         server.add_sockets(sockets)
         await service.start()
+        await app.settings["mlops_gates"].recover()
         _write_presence(config, port)
         log.info(
             "mlops daemon %s listening on http://%s:%d (home %s)",
@@ -80,8 +94,10 @@ async def serve(config: DaemonConfig, ready: asyncio.Event | None = None) -> Non
         finally:
             log.info("shutting down: no new requests; runs keep going and will be reattached")
             server.stop()
+            await app.settings["mlops_gates"].stop()
             await service.stop()
             await extractions.stop()
+            app.settings["mlops_serving"].close()
             await server.close_all_connections()
             db.close()
             _remove_presence(config)

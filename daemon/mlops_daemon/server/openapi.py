@@ -11,7 +11,8 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from mlops_kernel.schemas import ErrorBody
 
 from .. import __version__
-from .routes import ROUTES, Operation, Route
+from .routes import ROUTES
+from .routing import Operation, Route
 
 REF = "#/components/schemas/{model}"
 ERROR_TEXT = {
@@ -20,6 +21,7 @@ ERROR_TEXT = {
     404: "No such object",
     409: "Not allowed in the object's current state",
     422: "Well-formed, but its content cannot be processed (e.g. a notebook cell fails)",
+    503: "Unavailable for now (e.g. a cut-out model alias); the message says why",
 }
 
 

@@ -6,12 +6,6 @@ so the served document cannot disagree with the server.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-
-from pydantic import BaseModel
-from tornado.web import RequestHandler
-
 from mlops_kernel.dataset_schemas import (
     DatasetAdded,
     DatasetAddRequest,
@@ -44,47 +38,10 @@ from mlops_kernel.schemas import (
 from . import dataset_handlers as ds
 from . import handlers as h
 from . import notebook_handlers as nb
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    summary: str
-    response: type[BaseModel] | None
-    status: int = 200
-    body: type[BaseModel] | None = None
-    query: type[BaseModel] | None = None
-    errors: tuple[int, ...] = ()
-    public: bool = False
-    event_stream: bool = False
-    """Also answers ``text/event-stream`` (server-sent events)."""
-    download: bool = False
-    """Answers a file's bytes (``application/octet-stream``) rather than JSON."""
-    also: tuple[int, ...] = ()
-    """Other success codes answered with the same body (e.g. 200 beside a 201)."""
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Route:
-    path: str
-    """OpenAPI style, e.g. ``/api/runs/{run_id}``."""
-    handler: type[RequestHandler]
-    operations: tuple[Operation, ...] = field(default_factory=tuple)
-
-    @property
-    def pattern(self) -> str:
-        """Tornado's regex: a parameter matches one path segment, except a final
-        ``{path}``, which may span several (an artifact's relative path)."""
-        pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.path)
-        if self.path.endswith("{path}"):
-            pattern = pattern.removesuffix("[^/]+)") + ".+)"
-        return pattern + "/?$"
-
-    @property
-    def path_params(self) -> list[str]:
-        return re.findall(r"\{(\w+)\}", self.path)
-
+from .gate_routes import GATE_ROUTES
+from .model_routes import MODEL_ROUTES
+from .routing import Operation, Route
+from .serve_routes import SERVE_ROUTES
 
 ROUTES: tuple[Route, ...] = (
     Route(
@@ -334,4 +291,7 @@ ROUTES: tuple[Route, ...] = (
             ),
         ),
     ),
+    *GATE_ROUTES,
+    *MODEL_ROUTES,
+    *SERVE_ROUTES,
 )

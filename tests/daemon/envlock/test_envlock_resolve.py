@@ -279,3 +279,22 @@ def test_module_cli_prints_the_lock(tmp_path: Path) -> None:
         text=True,
     )
     assert failed.returncode == 2 and "bad.py:1" in failed.stderr
+
+
+def test_a_module_that_logs_a_model_gets_the_onnx_exporters(tmp_path: Path) -> None:
+    code = "from sklearn.linear_model import Ridge\nfrom mlops_kernel import log_model\n"
+    project(tmp_path, {"train.py": code})
+    locked = names(resolve_lock(tmp_path, "train.py"))
+    for name in ("scikit-learn", "skl2onnx", "onnx", "onnxruntime", "pydantic"):
+        assert name in locked, locked
+    project(tmp_path, {"train.py": "from sklearn.linear_model import Ridge\n"})
+    assert "skl2onnx" not in names(resolve_lock(tmp_path, "train.py"))
+
+
+def test_a_project_with_tests_gets_pytest_for_the_tests_gate(tmp_path: Path) -> None:
+    project(tmp_path, {"train.py": "import json\n"})
+    assert "pytest" not in names(resolve_lock(tmp_path, "train.py"))
+    project(tmp_path, {"tests/test_train.py": "def test_x():\n    pass\n"})
+    lock = resolve_lock(tmp_path, "train.py")
+    assert ("pytest", md.version("pytest")) in [(p.name, p.version) for p in lock.packages]
+    assert "pluggy" in names(lock)
