@@ -6,11 +6,17 @@ handler adds the daemon's bearer token and forwards the request to
 the browser's cookies, Authorization and XSRF headers never reach the daemon,
 and the token never comes back. The answer (status, content type, body)
 streams back as the daemon sends it, server-sent events chunk by chunk.
+
+Who makes a change (a model promotion, a cut-out) is the Jupyter server's logged-in
+user: the proxy sets ``X-Mlops-Actor`` to that user's name and never forwards the
+browser's own, so a page cannot choose whom the daemon records.
 """
 
 from __future__ import annotations
 
 import asyncio
+import string
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 from jupyter_server.auth.decorator import authorized
@@ -33,6 +39,26 @@ PASSED_BACK_HEADERS = (
     "ETag",
     "Last-Modified",
 )
+ACTOR_HEADER = "X-Mlops-Actor"
+MAX_ACTOR = 200
+"""The daemon refuses longer actor names."""
+_ACTOR_SAFE = "".join(c for c in string.punctuation if c != "%") + " "
+
+
+def actor_name(user: Any) -> str:
+    """The name of the Jupyter user ``user`` (a ``User``, a string or None) as an HTTP
+    header value: printable ASCII (anything else %-encoded, as header values are Latin-1
+    on the wire), at most ``MAX_ACTOR`` characters; '' when there is no name."""
+    if isinstance(user, str):
+        name = user
+    else:
+        name = str(getattr(user, "username", "") or getattr(user, "name", "") or "")
+    name = name.strip()
+    if not (name.isascii() and name.isprintable()):
+        name = quote(name, safe=_ACTOR_SAFE)
+    return name[:MAX_ACTOR]
+
+
 JUPYTER_QUERY_ARGS = frozenset({"token", DAEMON_URL_QUERY})
 """Query arguments meant for this server, not the daemon: Jupyter's own credential and
 the daemon URL override of links."""
@@ -110,6 +136,9 @@ class ProxyHandler(MlopsHandler):
             value = self.request.headers.get(name)
             if value:
                 headers[name] = value
+        actor = actor_name(self.current_user)
+        if actor:
+            headers[ACTOR_HEADER] = actor
         method = self.request.method or "GET"
         return UpstreamRequest(method, url, headers, self.request.body or b"")
 

@@ -1,6 +1,6 @@
 /**
  * jupyter-mlops: the MLOps side panel (daemon status, the active notebook's lint lessons
- * and Productionise flow, the runs), the `mlops:productionise` and `mlops:open-panel`
+ * and Productionise flow, the runs, the models and their gated promotion), the `mlops:productionise` and `mlops:open-panel`
  * commands, and the settings, applied live.
  */
 import {
@@ -16,6 +16,7 @@ import { configureRequests } from './api/request';
 import { MlopsPanel } from './components/Panel';
 import { mlopsIcon } from './icons';
 import { ConnectionModel } from './model/connection';
+import { ModelsModel } from './model/models';
 import { NotebookModel } from './model/notebook';
 import { PanelNotebookHandle } from './model/notebookHandle';
 import { RunsModel } from './model/runs';
@@ -71,10 +72,12 @@ function activate(
     perPage: settings.runsPerPage,
     pollIntervalMs: settings.pollIntervalMs
   });
+  const models = new ModelsModel({ pollIntervalMs: settings.pollIntervalMs });
   const panel = new MlopsPanel({
     connection,
     notebook,
     runs,
+    models,
     defaultExecutor: settings.defaultExecutor,
     onOpenNotebook: (path, cellIds) => {
       void openNotebookAt(docManager, connection.status?.root_dir ?? null, path, cellIds);
@@ -120,6 +123,7 @@ function activate(
   connection.changed.connect(() => {
     if (connection.isOk && !wasOk) {
       void runs.refresh();
+      void models.refresh();
     }
     wasOk = connection.isOk;
   });
@@ -159,6 +163,7 @@ function activate(
     connection.configure({ autostart: next.autostart, pollIntervalMs: next.pollIntervalMs });
     notebook.configure({ pollIntervalMs: next.pollIntervalMs });
     runs.configure({ perPage: next.runsPerPage, pollIntervalMs: next.pollIntervalMs });
+    models.configure({ pollIntervalMs: next.pollIntervalMs });
     panel.defaultExecutor = next.defaultExecutor;
     if (urlChanged) {
       void connection.refresh();

@@ -7,11 +7,13 @@ daemon would see.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyter_server.auth.identity import User
 from jupyter_server.utils import url_path_join
 from lab_support import (
     FAKE_TOKEN,
@@ -166,3 +168,47 @@ async def test_an_answer_cut_short_is_cut_for_the_browser_too(
     # The browser sees a broken response, not a short success.
     with pytest.raises(HTTPStreamClosedError):
         await api("mlops", "api", "runs", "r1", "artifacts", "model.bin")
+
+
+@pytest.mark.parametrize(
+    ("username", "expected"),
+    [("ada.lovelace", "ada.lovelace"), ("Zoë Ünal", "Zo%C3%AB %C3%9Cnal")],
+    ids=["ascii", "non-ascii"],
+)
+async def test_the_actor_is_the_jupyter_user_never_the_browsers_choice(
+    api: Any,
+    fake_daemon: Any,
+    jp_serverapp: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    username: str,
+    expected: str,
+) -> None:
+    """Model promotions record who made them: the logged-in user, not what the page says."""
+    fake = fake_daemon()
+
+    original = jp_serverapp.identity_provider.get_user
+
+    async def get_user(handler: Any) -> User | None:
+        # The real check (the test's token) runs; only the name it finds is replaced.
+        user = original(handler)
+        if inspect.isawaitable(user):
+            user = await user
+        return None if user is None else User(username=username)
+
+    monkeypatch.setattr(jp_serverapp.identity_provider, "get_user", get_user)
+    body = json.dumps({"version": 1, "alias": "staging"})
+    response = await api(
+        "mlops",
+        "api",
+        "models",
+        "iris",
+        "promote",
+        method="POST",
+        body=body,
+        headers={"Content-Type": "application/json", "X-Mlops-Actor": "mallory"},
+    )
+    assert response.code == 200, response.body
+    (seen,) = fake.seen
+    assert seen.path == "/api/models/iris/promote"
+    assert seen.headers["X-Mlops-Actor"] == expected
+    assert "mallory" not in json.dumps(seen.headers)

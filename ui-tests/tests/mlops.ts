@@ -17,7 +17,7 @@ const PANEL_WIDTH = 480;
 export const STATE = process.env.MLOPS_UI_STATE ?? '';
 export const DOWN_URL = `http://127.0.0.1:${process.env.MLOPS_UI_DOWN_PORT ?? ''}`;
 
-export type Section = 'Daemon' | 'Notebook' | 'Runs';
+export type Section = 'Daemon' | 'Notebook' | 'Runs' | 'Models';
 
 /** Galata's default user settings plus the panel's own `settings`. */
 export function mlopsSettings(settings: Record<string, unknown>): Record<string, unknown> {

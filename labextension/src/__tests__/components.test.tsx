@@ -6,12 +6,16 @@ import { NotebookSection } from '../components/NotebookSection';
 import { MlopsPanelView } from '../components/PanelView';
 import { ConnectionModel } from '../model/connection';
 import { NotebookModel } from '../model/notebook';
+import type { ModelsModel } from '../model/models';
 import type { RunsModel } from '../model/runs';
 import { installFakeServer, status, type FakeServer } from './fakeServer';
 import { FakeNotebook, job, PLAN, REPORT, RESULT, runDetail } from './fixtures';
 
 vi.mock('../components/runs/RunsSection', () => ({
   RunsSection: () => <p>runs section</p>
+}));
+vi.mock('../components/models/ModelsSection', () => ({
+  ModelsSection: () => <p>models section</p>
 }));
 
 async function flush(ms = 0): Promise<void> {
@@ -211,22 +215,28 @@ describe('NotebookSection', () => {
 });
 
 describe('MlopsPanelView', () => {
-  it('has the MLOps region with the Daemon, Notebook and Runs sections', () => {
+  it('has the MLOps region with the Daemon, Notebook, Runs and Models sections', () => {
     const model = new NotebookModel({ connection, pollIntervalMs: 500 });
     render(
       <MlopsPanelView
         connection={connection}
         notebook={model}
         runs={{} as RunsModel}
+        models={{} as ModelsModel}
         defaultExecutor="auto"
         onOpenNotebook={() => undefined}
       />
     );
     const region = screen.getByRole('region', { name: 'MLOps' });
-    for (const name of ['Daemon', 'Notebook', 'Runs']) {
+    const names = ['Daemon', 'Notebook', 'Runs', 'Models'];
+    for (const name of names) {
       expect(within(region).getByRole('region', { name })).toBeTruthy();
     }
+    // In this order: Models comes after Runs.
+    const sections = within(region).getAllByRole('region').map(r => r.getAttribute('aria-label'));
+    expect(sections).toEqual(names);
     expect(within(region).getByText('runs section')).toBeTruthy();
+    expect(within(region).getByText('models section')).toBeTruthy();
     model.dispose();
   });
 });

@@ -1,14 +1,21 @@
 /** Typed calls of the server extension and, through its proxy, of the daemon API. */
 import { apiUrl, requestAPI } from './request';
 import type {
+  CutoutRequest,
   DatasetList,
   ExtractionJob,
   ExtractionPlan,
   ExtractionRequest,
   LintReport,
+  GateReportOut,
   LogChunk,
   MlopsStatus,
+  ModelDetail,
+  ModelList,
   ModuleVersionList,
+  PromoteRequest,
+  RestoreRequest,
+  RollbackRequest,
   RunDetail,
   RunMetrics,
   RunPage,
@@ -100,6 +107,46 @@ export function listDatasets(): Promise<DatasetList> {
 
 export function listModules(q: ModuleQuery = {}): Promise<ModuleVersionList> {
   return requestAPI<ModuleVersionList>('api/modules', { query: { ...q } });
+}
+
+/** The registered models, each with its latest version and aliases. */
+export function listModels(): Promise<ModelList> {
+  return requestAPI<ModelList>('api/models');
+}
+
+/** One model: versions (newest first, each with its gate report), aliases, history. */
+export function getModel(name: string): Promise<ModelDetail> {
+  return requestAPI<ModelDetail>(`api/models/${seg(name)}`);
+}
+
+/** Point an alias at a version (409 when its gates did not pass, unless overridden). */
+export function promoteModel(name: string, req: PromoteRequest): Promise<ModelDetail> {
+  return requestAPI<ModelDetail>(`api/models/${seg(name)}/promote`, { method: 'POST', body: req });
+}
+
+/** Point an alias back at the version it named before. */
+export function rollbackModel(name: string, req: RollbackRequest): Promise<ModelDetail> {
+  return requestAPI<ModelDetail>(`api/models/${seg(name)}/rollback`, {
+    method: 'POST',
+    body: req
+  });
+}
+
+/** Stop serving an alias (`alias: null`: every alias of the model). */
+export function cutoutModel(name: string, req: CutoutRequest): Promise<ModelDetail> {
+  return requestAPI<ModelDetail>(`api/models/${seg(name)}/cutout`, { method: 'POST', body: req });
+}
+
+/** Serve a cut-out alias again (`alias: null`: every cut-out alias). */
+export function restoreModel(name: string, req: RestoreRequest): Promise<ModelDetail> {
+  return requestAPI<ModelDetail>(`api/models/${seg(name)}/restore`, { method: 'POST', body: req });
+}
+
+/** A run's latest gate report (`wait`: answer once it is no longer pending). */
+export function getGate(runId: string, wait = false): Promise<GateReportOut> {
+  return requestAPI<GateReportOut>(`api/runs/${seg(runId)}/gate`, {
+    query: wait ? { wait: true } : undefined
+  });
 }
 
 /** A download link for one artifact of a run (`path` relative to the run directory). */

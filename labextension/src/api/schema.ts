@@ -148,6 +148,157 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registered models: versions and aliases of each */
+        get: operations["get_api_models"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One model: its versions (with gate reports), aliases and change history */
+        get: operations["get_api_models_name"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}/cutout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop serving an alias (or every alias of the model) at once
+         * @description Serving answers 503 for a cut-out alias until it is restored; 409 when there is nothing to cut out. The `X-Mlops-Actor` header names who made the change (recorded in the model's events; `unknown` without it).
+         */
+        post: operations["post_api_models_name_cutout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Point an alias at a version whose gates passed
+         * @description 409 when the version's run has no passed gate report (pending, failed or none) or the alias already names it. `override` promotes despite failed checks and needs a `reason` (400 without one); it is recorded. The `X-Mlops-Actor` header names who made the change (recorded in the model's events; `unknown` without it).
+         */
+        post: operations["post_api_models_name_promote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Serve a cut-out alias (or every cut-out alias of the model) again
+         * @description 409 when there is nothing to restore. The `X-Mlops-Actor` header names who made the change (recorded in the model's events; `unknown` without it).
+         */
+        post: operations["post_api_models_name_restore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Point an alias back at the version it named before
+         * @description Each roll-back undoes one more promotion of the alias; 409 when there is no earlier version. The `X-Mlops-Actor` header names who made the change (recorded in the model's events; `unknown` without it).
+         */
+        post: operations["post_api_models_name_rollback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One version of a model, with its aliases and its run's latest gate report */
+        get: operations["get_api_models_name_versions_version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}/versions/{version}/files/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download model.onnx, model.json or preprocess.py of a registered version
+         * @description Only these three files are served. model.onnx is checked against the SHA-256 recorded at registration first (503 if it changed).
+         */
+        get: operations["get_api_models_name_versions_version_files_path"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/modules": {
         parameters: {
             query?: never;
@@ -274,6 +425,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/gate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The run's latest gate report: every check with its value, threshold, evidence and lesson
+         * @description A report is `pending` while its checks run; `wait=true` answers once it is finished. 404 when the run's gates were never evaluated (runs that log a model are evaluated when they succeed; others on request).
+         */
+        get: operations["get_api_runs_run_id_gate"];
+        put?: never;
+        /**
+         * Evaluate the run's gates again (answers the new pending report)
+         * @description 409 when the run has not succeeded.
+         */
+        post: operations["post_api_runs_run_id_gate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run_id}/logs": {
         parameters: {
             query?: never;
@@ -345,10 +520,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/serve/{model}/{alias}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Predict with the version a model's alias names: one output per input row
+         * @description `inputs` holds raw rows, as the model was logged with (the manifest's `input_columns` order; its preprocessing is applied). 400: a row does not fit (the message names the row and column); 404: no such model or alias; 503: the alias is cut out (the message gives the reason) or its files cannot be served.
+         */
+        post: operations["post_serve_model_alias"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AliasOut */
+        AliasOut: {
+            /** Alias */
+            alias: string;
+            /**
+             * Cut Out
+             * @default false
+             */
+            cut_out: boolean;
+            /**
+             * Cut Out Reason
+             * @default null
+             */
+            cut_out_reason: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+            /** Version Id */
+            version_id: string;
+        };
         /** ArtifactOut */
         ArtifactOut: {
             /** Path */
@@ -413,6 +632,11 @@ export interface components {
             /** Passed */
             passed: boolean;
         };
+        /**
+         * CheckStatus
+         * @enum {string}
+         */
+        CheckStatus: "passed" | "failed" | "skipped" | "error";
         /** ColumnOut */
         ColumnOut: {
             /**
@@ -428,6 +652,17 @@ export interface components {
              * @default null
              */
             nulls: number | null;
+        };
+        /** CutoutRequest */
+        CutoutRequest: {
+            /**
+             * Alias
+             * @description None: every alias of the model.
+             * @default null
+             */
+            alias: string | null;
+            /** Reason */
+            reason: string;
         };
         /** DaemonInfo */
         DaemonInfo: {
@@ -915,6 +1150,89 @@ export interface components {
             message: string;
             severity: components["schemas"]["Severity"];
         };
+        /** GateCheck */
+        GateCheck: {
+            /**
+             * Evidence
+             * @description Test output, the values compared, ...
+             * @default
+             */
+            evidence: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "config" | "tests" | "onnx_valid" | "metric" | "no_regression" | "data" | "fairness" | "onnx_parity" | "reproducible";
+            /**
+             * Lesson
+             * @description What this check protects against, in a sentence or two.
+             */
+            lesson: string;
+            /**
+             * Measured
+             * @description What was measured, as text.
+             * @default null
+             */
+            measured: string | null;
+            /**
+             * Model
+             * @description The logged model it concerns, if one.
+             * @default null
+             */
+            model: string | null;
+            /**
+             * Name
+             * @description e.g. 'tests', 'onnx_valid', 'metric:accuracy', 'fairness'.
+             */
+            name: string;
+            /**
+             * Required
+             * @description A required check must pass before promotion.
+             */
+            required: boolean;
+            status: components["schemas"]["CheckStatus"];
+            /**
+             * Threshold
+             * @description What it had to be, as text.
+             * @default null
+             */
+            threshold: string | null;
+        };
+        /** GateReportOut */
+        GateReportOut: {
+            /** Checks */
+            checks: components["schemas"]["GateCheck"][];
+            /**
+             * Config Path
+             * @description The mlops.toml read, or None for the defaults.
+             */
+            config_path: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Finished At
+             * @default null
+             */
+            finished_at: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Passed
+             * @description Every required check passed.
+             */
+            passed: boolean;
+            /** Run Id */
+            run_id: string;
+            status: components["schemas"]["GateStatus"];
+        };
+        /**
+         * GateStatus
+         * @enum {string}
+         */
+        GateStatus: "pending" | "passed" | "failed";
         /** Health */
         Health: {
             /** Api Version */
@@ -1040,6 +1358,146 @@ export interface components {
             /** Values */
             values: (number | ("NaN" | "Infinity" | "-Infinity"))[];
         };
+        /** ModelDetail */
+        ModelDetail: {
+            /** Aliases */
+            aliases: components["schemas"]["AliasOut"][];
+            /**
+             * Events
+             * @description Newest first.
+             */
+            events: components["schemas"]["ModelEventOut"][];
+            /** Name */
+            name: string;
+            /**
+             * Versions
+             * @description Newest first.
+             */
+            versions: components["schemas"]["ModelVersionOut"][];
+        };
+        /**
+         * ModelEventOut
+         * @description One recorded change of an alias: who did what, when and why.
+         */
+        ModelEventOut: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "promote" | "rollback" | "cutout" | "restore";
+            /** Actor */
+            actor: string;
+            /** Alias */
+            alias: string | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Gate Report Id
+             * @default null
+             */
+            gate_report_id: string | null;
+            /** Id */
+            id: number;
+            /** Model */
+            model: string;
+            /**
+             * Override
+             * @description Promoted although required checks failed.
+             * @default false
+             */
+            override: boolean;
+            /**
+             * Previous Version
+             * @default null
+             */
+            previous_version: number | null;
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+            /**
+             * Version
+             * @description The version the alias now names.
+             * @default null
+             */
+            version: number | null;
+        };
+        /** ModelList */
+        ModelList: {
+            /** Models */
+            models: components["schemas"]["ModelSummary"][];
+        };
+        /** ModelSignature */
+        ModelSignature: {
+            /** Inputs */
+            inputs: components["schemas"]["TensorSpec"][];
+            /** Outputs */
+            outputs: components["schemas"]["TensorSpec"][];
+        };
+        /** ModelSummary */
+        ModelSummary: {
+            /** Aliases */
+            aliases: components["schemas"]["AliasOut"][];
+            /** Latest Version */
+            latest_version: number;
+            /** Name */
+            name: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Versions */
+            versions: number;
+        };
+        /** ModelVersionOut */
+        ModelVersionOut: {
+            /**
+             * Aliases
+             * @description Aliases pointing at it now.
+             */
+            aliases?: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Flavor */
+            flavor: string;
+            /**
+             * @description Its run's latest gate report.
+             * @default null
+             */
+            gate: components["schemas"]["GateReportOut"] | null;
+            /** Id */
+            id: string;
+            /**
+             * Input Columns
+             * @default null
+             */
+            input_columns: string[] | null;
+            /** Model */
+            model: string;
+            /** Onnx Sha256 */
+            onnx_sha256: string;
+            /** @default null */
+            parity: components["schemas"]["ParityResult"] | null;
+            /** @default null */
+            preprocess: components["schemas"]["PreprocessInfo"] | null;
+            /** Run Id */
+            run_id: string;
+            /** Sample Input */
+            sample_input?: unknown[][];
+            signature: components["schemas"]["ModelSignature"];
+            /** Task */
+            task: string;
+            /** Version */
+            version: number;
+        };
         /** ModuleVersionList */
         ModuleVersionList: {
             /** Modules */
@@ -1110,6 +1568,59 @@ export interface components {
             /** Version */
             version: number;
         };
+        /**
+         * ParityResult
+         * @description Native vs ONNX predictions on the same rows.
+         */
+        ParityResult: {
+            /**
+             * Detail
+             * @default
+             */
+            detail: string;
+            /**
+             * Max Abs Diff
+             * @description Regression: largest |diff|.
+             * @default null
+             */
+            max_abs_diff: number | null;
+            /**
+             * Mismatches
+             * @description Classification: rows whose labels differ.
+             * @default 0
+             */
+            mismatches: number;
+            /** Passed */
+            passed: boolean;
+            /** Rows */
+            rows: number;
+            /** Tolerance */
+            tolerance: number;
+        };
+        /**
+         * PreprocessInfo
+         * @description The function applied to raw input rows before the model, at training and serving.
+         */
+        PreprocessInfo: {
+            /**
+             * File
+             * @description The copy, inside the model folder.
+             * @default preprocess.py
+             */
+            file: string;
+            /** Function */
+            function: string;
+            /**
+             * Module
+             * @description Import name of the function's module when it was logged.
+             */
+            module: string;
+            /**
+             * Sha256
+             * @description Hex SHA-256 of the module's source file.
+             */
+            sha256: string;
+        };
         /** ProjectList */
         ProjectList: {
             /** Projects */
@@ -1130,6 +1641,24 @@ export interface components {
             path: string;
             /** Run Count */
             run_count: number;
+        };
+        /** PromoteRequest */
+        PromoteRequest: {
+            /** Alias */
+            alias: string;
+            /**
+             * Override
+             * @description Promote although required checks failed; needs a reason.
+             * @default false
+             */
+            override: boolean;
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+            /** Version */
+            version: number;
         };
         /** Readiness */
         Readiness: {
@@ -1167,6 +1696,30 @@ export interface components {
              * @default null
              */
             timeout_s: number | null;
+        };
+        /** RestoreRequest */
+        RestoreRequest: {
+            /**
+             * Alias
+             * @description None: every alias of the model.
+             * @default null
+             */
+            alias: string | null;
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+        };
+        /** RollbackRequest */
+        RollbackRequest: {
+            /** Alias */
+            alias: string;
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
         };
         /** RunDetail */
         RunDetail: {
@@ -1386,6 +1939,30 @@ export interface components {
             /** Status Reason */
             status_reason: string | null;
         };
+        /** ServeRequest */
+        ServeRequest: {
+            /**
+             * Inputs
+             * @description A batch of raw input rows.
+             */
+            inputs: unknown[][];
+        };
+        /** ServeResponse */
+        ServeResponse: {
+            /** Alias */
+            alias: string;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Model */
+            model: string;
+            /**
+             * Outputs
+             * @description One prediction per input row.
+             */
+            outputs: unknown[];
+            /** Version */
+            version: number;
+        };
         /**
          * Severity
          * @enum {string}
@@ -1406,6 +1983,21 @@ export interface components {
             name: string;
             /** Outputs */
             outputs: string[];
+        };
+        /** TensorSpec */
+        TensorSpec: {
+            /**
+             * Dtype
+             * @description numpy dtype name: 'float32', 'int64', 'str', ...
+             */
+            dtype: string;
+            /** Name */
+            name: string;
+            /**
+             * Shape
+             * @description None marks a free dimension (the batch).
+             */
+            shape: (number | null)[];
         };
     };
     responses: never;
@@ -1829,6 +2421,415 @@ export interface operations {
             };
         };
     };
+    get_api_models: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_api_models_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelDetail"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_models_name_cutout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CutoutRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelDetail"];
+                };
+            };
+            /** @description Bad input: the message says which field and why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed in the object's current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_models_name_promote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromoteRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelDetail"];
+                };
+            };
+            /** @description Bad input: the message says which field and why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed in the object's current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_models_name_restore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RestoreRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelDetail"];
+                };
+            };
+            /** @description Bad input: the message says which field and why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed in the object's current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_models_name_rollback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RollbackRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelDetail"];
+                };
+            };
+            /** @description Bad input: the message says which field and why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed in the object's current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_api_models_name_versions_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionOut"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_api_models_name_versions_version_files_path: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                path: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unavailable for now (e.g. a cut-out model alias); the message says why */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_api_modules: {
         parameters: {
             query?: {
@@ -2186,6 +3187,107 @@ export interface operations {
             };
         };
     };
+    get_api_runs_run_id_gate: {
+        parameters: {
+            query?: {
+                /** @description Wait until a pending report is finished. */
+                wait?: boolean;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GateReportOut"];
+                };
+            };
+            /** @description Bad input: the message says which field and why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_api_runs_run_id_gate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GateReportOut"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed in the object's current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_api_runs_run_id_logs: {
         parameters: {
             query?: {
@@ -2374,6 +3476,69 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    post_serve_model_alias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alias: string;
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServeRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServeResponse"];
+                };
+            };
+            /** @description Bad input: the message says which field and why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unavailable for now (e.g. a cut-out model alias); the message says why */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

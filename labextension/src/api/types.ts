@@ -41,6 +41,20 @@ export type ModuleVersionOut = Schemas['ModuleVersionOut'];
 export type ModuleVersionRef = Schemas['ModuleVersionRef'];
 export type ModuleVersionList = Schemas['ModuleVersionList'];
 export type ErrorBody = Schemas['ErrorBody'];
+export type ModelList = Schemas['ModelList'];
+export type ModelSummary = Schemas['ModelSummary'];
+export type ModelDetail = Schemas['ModelDetail'];
+export type ModelVersionOut = Schemas['ModelVersionOut'];
+export type AliasOut = Schemas['AliasOut'];
+export type ModelEventOut = Schemas['ModelEventOut'];
+export type GateReportOut = Schemas['GateReportOut'];
+export type GateCheck = Schemas['GateCheck'];
+export type CheckStatus = Schemas['CheckStatus'];
+export type GateStatus = Schemas['GateStatus'];
+export type PromoteRequest = RequestBody<Schemas['PromoteRequest'], 'version' | 'alias'>;
+export type RollbackRequest = RequestBody<Schemas['RollbackRequest'], 'alias'>;
+export type CutoutRequest = RequestBody<Schemas['CutoutRequest'], 'reason'>;
+export type RestoreRequest = RequestBody<Schemas['RestoreRequest'], never>;
 
 /** A parameter value a run accepts. */
 export type ParamValue = string | number | boolean | null;

@@ -40,10 +40,12 @@ export class MlopsPanel extends ReactWidget {
 
   protected onAfterShow(): void {
     this._options.runs.setActive(true);
+    this._options.models.setActive(true);
   }
 
   protected onAfterHide(): void {
     this._options.runs.setActive(false);
+    this._options.models.setActive(false);
   }
 
   private _options: MlopsPanelOptions;
