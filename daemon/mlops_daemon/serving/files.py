@@ -8,10 +8,6 @@ manifest's ONNX hash), so an exported service holds exactly the registered model
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
-
-from sqlalchemy import select
-from sqlmodel import col
 
 from mlops_kernel.models.manifest import (
     MANIFEST_FILE,
@@ -21,7 +17,6 @@ from mlops_kernel.models.manifest import (
 )
 
 from ..errors import InvalidInput, NotFound
-from ..store.models import ModelVersion
 from ..store.repository import Store
 from .errors import ModelUnavailable
 
@@ -36,16 +31,7 @@ def version_file(store: Store, name: str, version: str, path: str) -> bytes:
         )
     if not version.isdigit():
         raise InvalidInput(f"a model version is a number, not {version!r}")
-    with store.session() as s:
-        row = s.scalars(
-            select(ModelVersion).where(
-                col(ModelVersion.model) == name, col(ModelVersion.version) == int(version)
-            )
-        ).first()
-        if row is None:
-            raise NotFound(f"model {name!r} has no version {version}")
-        model_dir, sha256 = Path(row.model_dir), row.onnx_sha256
-        manifest = ModelManifest.model_validate_json(row.manifest_json)
+    model_dir, sha256, manifest = store.model_version_files(name, int(version))
     if path == PREPROCESS_FILE and manifest.preprocess is None:
         raise NotFound(f"model {name!r} version {version} has no preprocess function")
     source = model_dir / (manifest.onnx_file if path == ONNX_FILE else path)

@@ -124,6 +124,13 @@ class ModelRegistryStore(GateReportStore):
         with self.session() as s:
             return rv.versions_out(s, [_version_row(s, model, version)])[0]
 
+    def model_version_files(self, model: str, version: int) -> tuple[Path, str, ModelManifest]:
+        """(its folder, its ONNX file's sha256, its manifest) as registered (NotFound)."""
+        with self.session() as s:
+            row = _version_row(s, model, version)
+            manifest = ModelManifest.model_validate_json(row.manifest_json)
+            return Path(row.model_dir), row.onnx_sha256, manifest
+
     # -- models ---------------------------------------------------------------------
 
     def list_models(self) -> ModelList:
