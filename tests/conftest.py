@@ -25,4 +25,5 @@ pytest_plugins = [
     "support.daemon",
     "support.docker_engine",
     "support.ssh_engine",
+    "support.stores",
 ]

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-CHECK_KINDS = (
-    "tests",
-    "onnx_valid",
-    "metric",
-    "no_regression",
-    "data",
-    "fairness",
-    "onnx_parity",
-    "reproducible",
-)
-"""The kinds of gate checks (``GateCheck.kind``)."""
+from mlops_kernel.model_schemas import CheckKind
+
+CHECK_KINDS: tuple[str, ...] = tuple(k for k in get_args(CheckKind) if k != "config")
+"""The kinds of gate checks a config can name (``GateCheck.kind``; "config" is the
+runner's own report of a config it could not read)."""
 
 COMPARISONS = (">=", ">", "<=", "<", "==")
 DEFAULT_TESTS_TIMEOUT_S = 600.0

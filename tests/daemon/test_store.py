@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,21 +19,6 @@ from mlops_daemon.store.repository import Store
 from mlops_kernel.schemas import RunQuery, RunSpec, RunStatus
 
 S = RunStatus
-
-
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.slow])]
-)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'mlops.db'}"
-    else:
-        url = request.getfixturevalue("postgres_db_url")
-    s = Store(url)
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 def spec(project: str = "/srv/project", **params: object) -> RunSpec:

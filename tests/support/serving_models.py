@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from support.daemon import DaemonProcess, running_daemon
+
 from mlops_daemon.config import DaemonConfig
 from mlops_daemon.store.model_registry import AliasChange
 from mlops_daemon.store.repository import Store
@@ -155,3 +157,16 @@ def register(
     )
     store.set_alias(change)
     return version
+
+
+@contextlib.contextmanager
+def daemon_serving(home: Path, logged: dict[str, LoggedModel]) -> Iterator[DaemonProcess]:
+    """A daemon over ``home`` with each logged model registered (one run each)."""
+    with running_daemon(home) as proc:
+        store = daemon_store(proc.home)
+        try:
+            for i, model in enumerate(logged.values()):
+                register(store, model, f"run{i}")
+        finally:
+            store.close()
+        yield proc

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.daemon import DaemonProcess, running_daemon
-from support.serving_models import LoggedModel, daemon_store, register
+from support.daemon import DaemonProcess
+from support.serving_models import LoggedModel, daemon_serving
 
 from mlops_daemon.export_service.writer import template
 
@@ -33,13 +33,7 @@ EXPECTED_FILES = {
 def daemon(
     tmp_path_factory: pytest.TempPathFactory, logged: dict[str, LoggedModel]
 ) -> Iterator[DaemonProcess]:
-    with running_daemon(tmp_path_factory.mktemp("export") / "home") as proc:
-        store = daemon_store(proc.home)
-        try:
-            for i, model in enumerate(logged.values()):
-                register(store, model, f"run{i}")
-        finally:
-            store.close()
+    with daemon_serving(tmp_path_factory.mktemp("export") / "home", logged) as proc:
         yield proc
 
 

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import onnxruntime
 import pytest
-from support.daemon import DaemonProcess, running_daemon
-from support.serving_models import LoggedModel, daemon_store, register
+from support.daemon import DaemonProcess
+from support.serving_models import LoggedModel, daemon_serving
 
 pytestmark = pytest.mark.slow
 
@@ -23,13 +23,7 @@ pytestmark = pytest.mark.slow
 def daemon(
     tmp_path_factory: pytest.TempPathFactory, logged: dict[str, LoggedModel]
 ) -> Iterator[DaemonProcess]:
-    with running_daemon(tmp_path_factory.mktemp("serving") / "home") as proc:
-        store = daemon_store(proc.home)
-        try:
-            for i, model in enumerate(logged.values()):
-                register(store, model, f"run{i}")
-        finally:
-            store.close()
+    with daemon_serving(tmp_path_factory.mktemp("serving") / "home", logged) as proc:
         yield proc
 
 
