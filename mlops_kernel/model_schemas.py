@@ -186,3 +186,20 @@ class ServeResponse(BaseModel):
     version: int
     outputs: list[Any] = Field(description="One prediction per input row.")
     latency_ms: float
+
+
+class ServingStats(BaseModel):
+    """What the daemon measured while serving one alias of a model (since it started)."""
+
+    model: str
+    alias: str
+    count: int = Field(description="Requests answered for this alias (successes and errors).")
+    errors: int = Field(description="Requests refused or failed: bad input, cut out, ...")
+    p50_ms: float | None = Field(description="Median latency of the recent successes.")
+    p99_ms: float | None = Field(description="99th percentile (nearest rank) of the same.")
+    window: int = Field(description="Successes the percentiles are computed over (at most 10,000).")
+
+
+class ServingStatsList(BaseModel):
+    model: str
+    aliases: list[ServingStats] = Field(description="Each alias served since the daemon started.")

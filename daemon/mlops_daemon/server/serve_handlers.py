@@ -31,3 +31,8 @@ class ModelFileHandler(ServingHandler):
         self.set_header("Content-Type", kind)
         self.set_header("Content-Disposition", f'attachment; filename="{path}"')
         self.finish(data)
+
+
+class ServingStatsHandler(ServingHandler):
+    async def get(self, name: str) -> None:
+        self.send(await self.serving.stats_of(name))

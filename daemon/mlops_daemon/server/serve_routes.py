@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlops_kernel.model_schemas import ServeRequest, ServeResponse
+from mlops_kernel.model_schemas import ServeRequest, ServeResponse, ServingStatsList
 
 from . import serve_handlers as sv
 from .routing import Operation, Route
@@ -42,6 +42,20 @@ SERVE_ROUTES: tuple[Route, ...] = (
                     "Only these three files are served. model.onnx is checked against the "
                     "SHA-256 recorded at registration first (503 if it changed)."
                 ),
+            ),
+        ),
+    ),
+    Route(
+        "/api/models/{name}/serving",
+        sv.ServingStatsHandler,
+        (
+            Operation(
+                "get",
+                "Serving statistics of each alias of a model: requests, errors, p50/p99 latency",
+                ServingStatsList,
+                errors=(404,),
+                description="Counted since the daemon started; percentiles over the last "
+                "10,000 successful predictions of each alias.",
             ),
         ),
     ),

@@ -4,6 +4,5 @@ from __future__ import annotations
 
 from .errors import ModelUnavailable, ServiceCutOut
 from .service import ServingService
-from .stats import ServingStats
 
-__all__ = ["ModelUnavailable", "ServiceCutOut", "ServingService", "ServingStats"]
+__all__ = ["ModelUnavailable", "ServiceCutOut", "ServingService"]

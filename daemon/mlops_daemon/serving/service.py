@@ -16,7 +16,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from mlops_kernel.model_schemas import ServeRequest, ServeResponse
+from mlops_kernel.model_schemas import (
+    ServeRequest,
+    ServeResponse,
+    ServingStats,
+    ServingStatsList,
+)
 from mlops_kernel.models.manifest import ModelManifest
 from mlops_kernel.models.onnx_runtime import rows_to_features, run_onnx
 
@@ -26,7 +31,7 @@ from ..store.model_registry import ResolvedAlias
 from .errors import ServiceCutOut
 from .files import version_file
 from .loaded import LoadedModel, ModelLoader
-from .stats import LatencyRecorder, ServingStats
+from .stats import LatencyRecorder
 
 
 class ServingService:
@@ -113,6 +118,13 @@ class ServingService:
             for (name, alias), recorder in sorted(self._stats.items())
             if name == model
         }
+
+    async def stats_of(self, model: str) -> ServingStatsList:
+        """The statistics of ``model``'s aliases (NotFound for a model never registered)."""
+        found = self.stats(model)
+        if not found:
+            await self.db.call(self.db.store.model_version_files, model, 1)  # 404 if unknown
+        return ServingStatsList(model=model, aliases=list(found.values()))
 
     def close(self) -> None:
         self._loader.clear()

@@ -11,21 +11,9 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, Field
+from mlops_kernel.model_schemas import ServingStats
 
 WINDOW = 10_000
-
-
-class ServingStats(BaseModel):
-    """What the daemon measured while serving one alias of a model."""
-
-    model: str
-    alias: str
-    count: int = Field(description="Requests answered for this alias (successes and errors).")
-    errors: int = Field(description="Requests refused or failed: bad input, cut out, ...")
-    p50_ms: float | None = Field(description="Median latency of the recent successes.")
-    p99_ms: float | None = Field(description="99th percentile (nearest rank) of the same.")
-    window: int = Field(description="Successes the percentiles are computed over.")
 
 
 def percentile(ordered: list[float], q: float) -> float | None:

@@ -20,6 +20,7 @@ import type {
   RunMetrics,
   RunPage,
   RunSpec,
+  ServingStatsList,
   DaemonInfo
 } from './types';
 
@@ -117,6 +118,11 @@ export function listModels(): Promise<ModelList> {
 /** One model: versions (newest first, each with its gate report), aliases, history. */
 export function getModel(name: string): Promise<ModelDetail> {
   return requestAPI<ModelDetail>(`api/models/${seg(name)}`);
+}
+
+/** Requests, errors and p50/p99 latency of each alias served since the daemon started. */
+export function getServingStats(name: string): Promise<ServingStatsList> {
+  return requestAPI<ServingStatsList>(`api/models/${seg(name)}/serving`);
 }
 
 /** Point an alias at a version (409 when its gates did not pass, unless overridden). */

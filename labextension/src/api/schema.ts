@@ -262,6 +262,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models/{name}/serving": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Serving statistics of each alias of a model: requests, errors, p50/p99 latency
+         * @description Counted since the daemon started; percentiles over the last 10,000 successful predictions of each alias.
+         */
+        get: operations["get_api_models_name_serving"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models/{name}/versions/{version}": {
         parameters: {
             query?: never;
@@ -1964,6 +1984,51 @@ export interface components {
             version: number;
         };
         /**
+         * ServingStats
+         * @description What the daemon measured while serving one alias of a model (since it started).
+         */
+        ServingStats: {
+            /** Alias */
+            alias: string;
+            /**
+             * Count
+             * @description Requests answered for this alias (successes and errors).
+             */
+            count: number;
+            /**
+             * Errors
+             * @description Requests refused or failed: bad input, cut out, ...
+             */
+            errors: number;
+            /** Model */
+            model: string;
+            /**
+             * P50 Ms
+             * @description Median latency of the recent successes.
+             */
+            p50_ms: number | null;
+            /**
+             * P99 Ms
+             * @description 99th percentile (nearest rank) of the same.
+             */
+            p99_ms: number | null;
+            /**
+             * Window
+             * @description Successes the percentiles are computed over (at most 10,000).
+             */
+            window: number;
+        };
+        /** ServingStatsList */
+        ServingStatsList: {
+            /**
+             * Aliases
+             * @description Each alias served since the daemon started.
+             */
+            aliases: components["schemas"]["ServingStats"][];
+            /** Model */
+            model: string;
+        };
+        /**
          * Severity
          * @enum {string}
          */
@@ -2729,6 +2794,46 @@ export interface operations {
             };
             /** @description Not allowed in the object's current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_api_models_name_serving: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServingStatsList"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

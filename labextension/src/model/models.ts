@@ -12,13 +12,14 @@ import { ISignal, Signal } from '@lumino/signaling';
 import {
   cutoutModel,
   getModel,
+  getServingStats,
   listModels,
   promoteModel,
   restoreModel,
   rollbackModel
 } from '../api/client';
 import { errorMessage, MlopsApiError } from '../api/request';
-import type { ModelDetail, ModelSummary } from '../api/types';
+import type { ModelDetail, ModelSummary, ServingStatsList } from '../api/types';
 import {
   ActionError,
   AliasChangeInput,
@@ -94,6 +95,11 @@ export class ModelsModel {
   /** The open model, null while loading. */
   get detail(): ModelDetail | null {
     return this._detail;
+  }
+
+  /** Serving statistics of the open model's aliases (null until read, or if unavailable). */
+  get serving(): ServingStatsList | null {
+    return this._serving;
   }
 
   /** The last error reading the open model; null when none. */
@@ -186,11 +192,15 @@ export class ModelsModel {
     const seq = ++this._detailSeq;
     let retry = true;
     try {
-      const detail = await getModel(name);
+      const [detail, serving] = await Promise.all([
+        getModel(name),
+        getServingStats(name).catch(() => null) // statistics are a bonus, never an error
+      ]);
       if (this._disposed || seq !== this._detailSeq) {
         return;
       }
       this._detail = detail;
+      this._serving = serving;
       this._detailError = null;
     } catch (err) {
       if (this._disposed || seq !== this._detailSeq) {
@@ -363,6 +373,7 @@ export class ModelsModel {
   private _error: string | null = null;
   private _view: ModelsView = 'list';
   private _selected: string | null = null;
+  private _serving: ServingStatsList | null = null;
   private _detail: ModelDetail | null = null;
   private _detailError: string | null = null;
   private _pending: ModelAction | null = null;

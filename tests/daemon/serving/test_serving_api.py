@@ -160,3 +160,25 @@ def test_openapi_documents_the_serving_routes(daemon: DaemonProcess) -> None:
     operation = doc["paths"]["/serve/{model}/{alias}"]["post"]
     assert {"400", "404", "503"} <= set(operation["responses"])
     assert "/api/models/{name}/versions/{version}/files/{path}" in doc["paths"]
+
+
+def test_latency_is_recorded_per_alias(
+    daemon: DaemonProcess, logged: dict[str, LoggedModel]
+) -> None:
+    def stats() -> dict[str, Any]:
+        status, answer, _ = call(daemon, "GET", "/api/models/diabetes/serving")
+        assert status == 200, answer
+        found = {s["alias"]: s for s in answer["aliases"]}
+        return found.get("production", {"count": 0, "errors": 0})
+
+    before = stats()
+    rows = logged["diabetes"].rows
+    for _ in range(3):
+        assert serve(daemon, "diabetes", {"inputs": rows})[0] == 200
+    assert serve(daemon, "diabetes", {"inputs": [[1.0]]})[0] == 400
+    after = stats()
+    assert after["count"] - before["count"] == 4
+    assert after["errors"] - before["errors"] == 1
+    assert 0 < after["p50_ms"] <= after["p99_ms"]
+    status, answer, _ = call(daemon, "GET", "/api/models/nosuch/serving")
+    assert status == 404, answer

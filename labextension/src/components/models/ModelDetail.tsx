@@ -8,7 +8,8 @@ import type {
   AliasOut,
   ModelDetail as Detail,
   ModelEventOut,
-  ModelVersionOut
+  ModelVersionOut,
+  ServingStats
 } from '../../api/types';
 import type { ModelsModel } from '../../model/models';
 import { formatLocalTime, formatRelativeTime, shortId, shortSha } from '../runs/format';
@@ -23,7 +24,24 @@ const ACTION_WORDS: Record<ModelEventOut['action'], string> = {
   restore: 'restore'
 };
 
-function AliasesTable({ aliases, now }: { aliases: AliasOut[]; now: number }): JSX.Element {
+function servedText(stats: ServingStats | undefined): string {
+  if (!stats || stats.count === 0) {
+    return 'not yet';
+  }
+  const ms = (v: number | null | undefined): string => (v == null ? '–' : `${v.toFixed(1)} ms`);
+  const errors = stats.errors ? `, ${stats.errors} refused` : '';
+  return `${stats.count} requests${errors}; p50 ${ms(stats.p50_ms)}, p99 ${ms(stats.p99_ms)}`;
+}
+
+function AliasesTable({
+  aliases,
+  now,
+  serving
+}: {
+  aliases: AliasOut[];
+  now: number;
+  serving: ServingStats[];
+}): JSX.Element {
   return (
     <table aria-label="Aliases" className="jp-mlops-runs-table">
       <thead>
@@ -32,6 +50,7 @@ function AliasesTable({ aliases, now }: { aliases: AliasOut[]; now: number }): J
           <th scope="col">Version</th>
           <th scope="col">State</th>
           <th scope="col">Changed</th>
+          <th scope="col">Served (since the daemon started)</th>
         </tr>
       </thead>
       <tbody>
@@ -53,11 +72,12 @@ function AliasesTable({ aliases, now }: { aliases: AliasOut[]; now: number }): J
                 )}
               </td>
               <td title={formatLocalTime(a.updated_at)}>{formatRelativeTime(a.updated_at, now)}</td>
+              <td>{servedText(serving.find(s => s.alias === a.alias))}</td>
             </tr>
           ))
         ) : (
           <tr>
-            <td colSpan={4} className="jp-mlops-runs-empty">
+            <td colSpan={5} className="jp-mlops-runs-empty">
               No aliases yet: promote a version to dev, staging or production.
             </td>
           </tr>
@@ -147,7 +167,11 @@ function Body({ model, detail }: { model: ModelsModel; detail: Detail }): JSX.El
       <ModelActions model={model} detail={detail} />
       <h4>Aliases</h4>
       <div className="jp-mlops-runs-table-wrap">
-        <AliasesTable aliases={detail.aliases} now={now} />
+        <AliasesTable
+          aliases={detail.aliases}
+          now={now}
+          serving={model.serving?.aliases ?? []}
+        />
       </div>
       <h4>
         Versions

@@ -64,6 +64,26 @@ describe('ModelsModel', () => {
     expect(server.callsTo('GET api/models/iris')).toHaveLength(calls);
   });
 
+  it('reads serving statistics with the detail and does without them when they fail', async () => {
+    const stats = {
+      model: 'iris',
+      alias: 'staging',
+      count: 7,
+      errors: 1,
+      p50_ms: 1.5,
+      p99_ms: 4,
+      window: 6
+    };
+    server.routes['GET api/models/iris/serving'] = { body: { model: 'iris', aliases: [stats] } };
+    await openIris();
+    expect(model.serving?.aliases).toEqual([stats]);
+    delete server.routes['GET api/models/iris/serving'];
+    await model.refreshDetail();
+    expect(model.serving).toBeNull();
+    expect(model.detail?.name).toBe('iris');
+    expect(model.detailError).toBeNull();
+  });
+
   it('does not poll while the panel is hidden', async () => {
     registry.versions[1] = modelVersion(2, gateReport('pending', []));
     await openIris(); // never activated
