@@ -8,6 +8,7 @@ and a second run that re-uses the unchanged module version.
 
 from __future__ import annotations
 
+import getpass
 import json
 import re
 import subprocess
@@ -194,6 +195,11 @@ def test_demo_extracts_the_notebook_and_trains_the_module(demo_cli: Cli) -> None
     hint = f"mlops run demo_project.digits:main --project {project} --param alpha=0.001 --follow"
     assert hint in out and "mlops runs list --sort metrics.accuracy" in out
 
+    # The model it logged was gated (the defaults: its tests, a valid ONNX model) and
+    # promoted to staging, recorded as the user's change.
+    assert "4. The gates" in out and "PASSED" in out, out
+    assert "onnx_valid[digits]" in out and "Promoted digits version 1 to staging" in out
+
     # Again: the same module version, trained again; the notebook is left as it is.
     notebook_bytes = (project / NAME).read_bytes()
     second = cli("demo", timeout=600)
@@ -207,6 +213,10 @@ def test_demo_extracts_the_notebook_and_trains_the_module(demo_cli: Cli) -> None
     second_run = cli_json(cli, "runs", "show", run_id(second.stdout), "--json")
     assert second_run["id"] != first_run["id"] and second_run["status"] == "succeeded"
     assert {k: second_run["metrics"][k] for k in notebook_metrics} == notebook_metrics
+    assert "Promoted digits version 2 to staging" in second.stdout
+    model = cli_json(cli, "models", "digits", "--json")
+    assert [(a["alias"], a["version"]) for a in model["aliases"]] == [("staging", 2)]
+    assert model["events"][0]["actor"] == getpass.getuser()
 
     # --epochs trains with another parameter; the module stays at its version.
     short = cli("demo", "--epochs", "3", timeout=600)

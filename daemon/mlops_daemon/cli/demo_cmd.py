@@ -2,7 +2,8 @@
 
 A small notebook is written into ``$MLOPS_HOME/demo-project`` (once: it is the
 user's to edit afterwards), extracted through the daemon into a tested module
-committed to git, and that module is trained as a tracked run. Running it again
+committed to git, and that module is trained as a tracked run; the model it logs
+is gated and, when the gates pass, promoted to staging. Running it again
 finds the module unchanged (same version) and trains it again.
 """
 
@@ -12,19 +13,28 @@ import argparse
 import math
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from ..client import Client
+from ..client_models import set_actor
 from ..config import DaemonConfig
 from ..demo.notebook import ensure_notebook
+from ..errors import NotFound
 from ..home import ensure_home
 from . import format as fmt
 from . import notebook_format as nbfmt
+from .gate_cmd import render as render_gate
 from .notebook_cmd import daemon_client, job_error, run_extraction
 from .runs_cmd import follow
 
 PROJECT_DIR = "demo-project"
+DEMO_MODEL = "digits"
+"""The name the demo notebook logs its model under."""
+GATE_POLL_S = 0.25
+GATE_START_S = 10.0
+"""How long the report of a run that logged a model may take to appear before we ask."""
 DROPPED_CELL = re.compile(r"cell (\d+):")  # a plan's dropped lines: "cell N: code (why)"
 
 
@@ -119,6 +129,7 @@ def next_steps(notebook: Path, result: dict[str, Any]) -> str:
             "train again with another parameter",
         ),
         ("mlops runs list --sort metrics.accuracy", "compare runs by a metric"),
+        (f"mlops models {DEMO_MODEL}", "its versions, gate reports, aliases and history"),
         (f"edit {notebook.name}, then mlops demo", "a new module version, tested and committed"),
         (
             f"jupyter lab {project}",
@@ -153,6 +164,7 @@ def train(client: Client, result: dict[str, Any], epochs: int | None) -> dict[st
 
 def cmd_demo(args: argparse.Namespace, config: DaemonConfig) -> int:
     client = daemon_client(config)
+    set_actor(client)  # the promotion is recorded as the user's
     ensure_home(config.paths)
     project = config.home / PROJECT_DIR
     project.mkdir(exist_ok=True)
@@ -192,5 +204,42 @@ def cmd_demo(args: argparse.Namespace, config: DaemonConfig) -> int:
         print(f"differs from the notebook's own run, which gave {_metrics(result['metrics'])}")
     else:
         print(f"the notebook's own run, with its own epochs, gave {_metrics(result['metrics'])}")
+    gated = gate_and_promote(client, final)
     print("\n" + next_steps(notebook, result))
-    return 0
+    return 0 if gated else 1
+
+
+def gate_and_promote(client: Client, run: dict[str, Any]) -> bool:
+    """Show the run's gate report and, when it passed, promote its model to staging."""
+    report = wait_for_gate(client, run["id"])
+    print("\n4. The gates (what must hold before the model may be promoted):\n")
+    print(render_gate(report))
+    if report["status"] != "passed":
+        print(f"\nthe demo model stays unpromoted: `mlops gate {run['id']}` says why")
+        return False
+    versions = client.request("GET", f"/api/models/{DEMO_MODEL}")["versions"]
+    mine = [v for v in versions if v["run_id"] == run["id"]]
+    if not mine:
+        return False
+    version = mine[0]["version"]
+    body = {"version": version, "alias": "staging", "reason": "mlops demo: gates passed"}
+    client.request("POST", f"/api/models/{DEMO_MODEL}/promote", body=body)
+    print(f"\n5. Promoted {DEMO_MODEL} version {version} to staging. It answers at")
+    print(f'   POST /serve/{DEMO_MODEL}/staging ({{"inputs": [[64 pixel values], ...]}})')
+    return True
+
+
+def wait_for_gate(client: Client, run_id: str, timeout_s: float = 300) -> dict[str, Any]:
+    """The run's finished gate report (the daemon starts it once the run has succeeded)."""
+    started = time.monotonic()
+    while True:
+        try:
+            report: dict[str, Any] = client.request("GET", f"/api/runs/{run_id}/gate")
+        except NotFound:
+            if time.monotonic() - started < GATE_START_S:
+                time.sleep(GATE_POLL_S)
+                continue
+            report = client.request("POST", f"/api/runs/{run_id}/gate")  # evaluate it now
+        if report["status"] != "pending" or time.monotonic() - started > timeout_s:
+            return report
+        time.sleep(GATE_POLL_S)

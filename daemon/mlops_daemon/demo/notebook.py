@@ -32,7 +32,9 @@ CELLS: list[tuple[str, str, str, tuple[str, ...]]] = [
         "from sklearn.linear_model import SGDClassifier\n"
         "from sklearn.metrics import accuracy_score, log_loss\n"
         "from sklearn.model_selection import train_test_split\n"
-        "from sklearn.preprocessing import StandardScaler",
+        "from sklearn.preprocessing import StandardScaler\n"
+        "\n"
+        "from mlops_kernel import log_model",
         (),
     ),
     (
@@ -91,6 +93,13 @@ CELLS: list[tuple[str, str, str, tuple[str, ...]]] = [
         (),
     ),
     ("result-heading", "markdown", "## Result", ()),
+    (
+        "register",
+        "code",
+        "# Saved with its ONNX export and the test split, so the gates can check it.\n"
+        'log_model(model, X_test[:5], name="digits", evaluation=(X_test, y_test))',
+        (),
+    ),
     ("result", "code", 'print(f"accuracy: {accuracy:.6f}")', ()),
 ]
 
