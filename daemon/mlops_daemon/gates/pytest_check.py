@@ -43,7 +43,7 @@ class TestOutcome:
     paths: tuple[str, ...]
 
 
-def test_paths(project: Path, entry_point: str, rule: TestsRule) -> tuple[str, ...]:
+def chosen_tests(project: Path, entry_point: str, rule: TestsRule) -> tuple[str, ...]:
     """The test paths to run, relative to the project (empty when there are none)."""
     if rule.paths is not None:
         return tuple(p for p in rule.paths if (project / p).exists())
@@ -68,7 +68,7 @@ def run_tests(
 ) -> TestOutcome:
     """Run the module's tests (blocking: call it in a thread): with ``runner`` in the
     run's own environment elsewhere, else in a process of the daemon's Python."""
-    paths = test_paths(project, entry_point, rule)
+    paths = chosen_tests(project, entry_point, rule)
     if not paths:
         wanted = ", ".join(rule.paths) if rule.paths is not None else "tests/test_<module>.py"
         return TestOutcome(False, False, "no tests found", f"looked for {wanted}", ())

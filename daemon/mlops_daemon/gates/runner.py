@@ -239,12 +239,18 @@ class GateRunner:
         can be used again), else with the daemon's Python, the local runs' environment."""
         if detail.executor != "docker":
             return None, "run with the Python that ran the training"
+        environment = detail.environment or {}
+        if environment.get("transfer") == "copy":
+            return None, (
+                "run with the daemon's Python: the run trained on a remote engine, "
+                "where its copy of the project is gone"
+            )
         executor = self.runs.executors.get("docker")
         run_in = getattr(executor, "run_in_environment", None)
         if run_in is None:
             return None, "run with the daemon's Python: Docker is not available now"
         job = reattach_job(detail.id, Path(detail.run_dir), detail.spec)
-        image = (detail.environment or {}).get("image", {}).get("tag", "the run's image")
+        image = environment.get("image", {}).get("tag", "the run's image")
 
         def runner(argv: list[str], timeout_s: float) -> tuple[int, str]:
             try:
