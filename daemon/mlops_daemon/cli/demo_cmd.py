@@ -225,7 +225,8 @@ def gate_and_promote(client: Client, run: dict[str, Any]) -> bool:
     body = {"version": version, "alias": "staging", "reason": "mlops demo: gates passed"}
     client.request("POST", f"/api/models/{DEMO_MODEL}/promote", body=body)
     print(f"\n5. Promoted {DEMO_MODEL} version {version} to staging. It answers at")
-    print(f'   POST /serve/{DEMO_MODEL}/staging ({{"inputs": [[64 pixel values], ...]}})')
+    print(f'   POST /serve/{DEMO_MODEL}/staging with {{"inputs": [row, ...]}}, each row as the')
+    print("   notebook gave them to log_model: 64 pixel values, standardised by its scaler")
     return True
 
 
