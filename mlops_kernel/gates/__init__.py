@@ -7,7 +7,7 @@ Nothing here imports numpy, pandas or pyarrow at import time.
 
 from __future__ import annotations
 
-from .config import default_gates, load_gates, parse_gates
+from .config import load_gates, parse_gates
 from .rules import (
     CHECK_KINDS,
     DataRules,
@@ -18,6 +18,7 @@ from .rules import (
     RegressionRule,
     ReproducibleRule,
     TestsRule,
+    default_gates,
 )
 
 __all__ = [

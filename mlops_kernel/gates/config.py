@@ -81,19 +81,7 @@ GATES_KEYS = (
 _DATASET = re.compile(rf"^{DATASET_NAME}$")
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 
-__all__ = [
-    "DataRules",
-    "FairnessRule",
-    "GateConfig",
-    "GateConfigError",
-    "MetricRule",
-    "RegressionRule",
-    "ReproducibleRule",
-    "TestsRule",
-    "default_gates",
-    "load_gates",
-    "parse_gates",
-]
+__all__ = ["load_gates", "parse_gates"]
 
 
 def load_gates(project: Path) -> GateConfig:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlops_kernel.gates.config import FairnessRule
+from mlops_kernel.gates import FairnessRule
 from mlops_kernel.gates.fairness import fairness_report
 from mlops_kernel.gates.lessons import LESSONS
 from mlops_kernel.model_schemas import CheckStatus, GateCheck

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlops_kernel.gates.config import TestsRule
+from mlops_kernel.gates import TestsRule
 from mlops_kernel.launch import parse_entry_point
 
 EVIDENCE_CHARS = 6000

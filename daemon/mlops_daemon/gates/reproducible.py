@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from mlops_kernel.gates.config import ReproducibleRule
+from mlops_kernel.gates import ReproducibleRule
 from mlops_kernel.gates.lessons import LESSONS
 from mlops_kernel.model_schemas import CheckStatus, GateCheck
 from mlops_kernel.schemas import RunDetail

@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from mlops_kernel.gates.config import DataRules, MetricRule, RegressionRule
+from mlops_kernel.gates import DataRules, MetricRule, RegressionRule
 from mlops_kernel.gates.data_checks import check_dataset
 from mlops_kernel.gates.lessons import LESSONS
 from mlops_kernel.gates.thresholds import check_metric, check_regression

@@ -18,11 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlops_kernel.gates.config import GateConfig, GateConfigError, load_gates
+from mlops_kernel.gates import GateConfig, GateConfigError, load_gates
 from mlops_kernel.gates.lessons import LESSONS
 from mlops_kernel.model_schemas import (
     CheckKind,
@@ -65,9 +64,8 @@ class GateRunner:
         detail = await self.db.call(self.store.get_run, run_id)
         if (detail.spec.name or "").startswith(REPRODUCTION_PREFIX):
             return  # the gate's own second run: compared by the gate that started it
-        versions = await self.register_models(detail)
-        if versions:
-            await self.request(run_id)
+        if await self.register_models(detail):
+            await self._open(detail)
 
     async def recover(self) -> None:
         """Finish the reports a previous daemon left pending (it stopped mid-evaluation)."""
@@ -89,10 +87,14 @@ class GateRunner:
             if latest is not None:
                 return latest
         await self.register_models(detail)
+        return await self._open(detail)
+
+    async def _open(self, detail: RunDetail) -> GateReportOut:
+        """A new pending report for the run, evaluated in the background."""
         config_path = str(Path(detail.spec.project) / "mlops.toml")
         exists = await asyncio.to_thread(Path(config_path).is_file)
         report = await self.db.call(
-            self.store.create_gate_report, run_id, config_path if exists else None
+            self.store.create_gate_report, detail.id, config_path if exists else None
         )
         self._start(detail, report.id)
         return report
@@ -159,7 +161,7 @@ class GateRunner:
             config = await asyncio.to_thread(load_gates, project)
         except GateConfigError as exc:
             return [_config_error(exc)]
-        required = _requirement(config)
+        required = config.is_required
         checks: list[GateCheck] = []
         models = await asyncio.to_thread(self._inspect_models, detail)
         if config.tests.enabled:
@@ -271,13 +273,6 @@ def _logged_models(run_dir: Path) -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(p.parent for p in root.glob(f"*/{MANIFEST_FILE}") if p.is_file())
-
-
-def _requirement(config: GateConfig) -> Callable[[str, str], bool]:
-    def required(kind: str, name: str) -> bool:
-        return kind not in config.advisory and name not in config.advisory
-
-    return required
 
 
 def _no_model(kind: CheckKind, required: bool) -> GateCheck:

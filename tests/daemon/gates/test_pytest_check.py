@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mlops_daemon.gates.pytest_check import chosen_tests, run_tests, summary_line
-from mlops_kernel.gates.config import TestsRule
+from mlops_kernel.gates import TestsRule
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

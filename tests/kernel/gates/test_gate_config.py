@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_kernel.gates.config import (
+from mlops_kernel.gates import (
     DataRules,
     FairnessRule,
     GateConfigError,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mlops_kernel.dataset_schema import csv_schema, parquet_schema
-from mlops_kernel.gates.config import DataRules
+from mlops_kernel.gates import DataRules
 from mlops_kernel.gates.data_checks import DataFinding, check_dataset, dtype_family
 
 GOOD_CSV = """\

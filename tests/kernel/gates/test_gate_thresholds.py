@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from mlops_kernel.gates.config import MetricRule, RegressionRule
+from mlops_kernel.gates import MetricRule, RegressionRule
 from mlops_kernel.gates.thresholds import check_metric, check_regression, compare
 
 
