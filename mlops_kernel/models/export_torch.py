@@ -45,13 +45,39 @@ def feature_dtype(model: Any, features: np.ndarray[Any, Any]) -> str:
     return "float64" if first is not None and first.dtype == torch.float64 else "float32"
 
 
-def forward(model: Any, features: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """The model's raw output on the features (eval mode, no gradients)."""
+def on_cpu(model: Any) -> Any:
+    """The model itself when it lives on the CPU, else a copy of it moved there.
+
+    A model trained on a GPU is exported, evaluated and saved from its CPU copy: ONNX
+    Runtime serves on the CPU, parity is measured where the ONNX model runs, and the
+    saved native model loads on a machine without CUDA. The user's model stays where it is.
+    """
+    import copy
+
     import torch
 
+    tensors = [*model.parameters(), *model.buffers()]
+    if all(t.device.type == "cpu" for t in tensors):
+        return model
+    copied = copy.deepcopy(model)
+    return copied.to(torch.device("cpu"))
+
+
+def forward(model: Any, features: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """The model's raw output on the features (eval mode, no gradients).
+
+    The model's training mode is put back afterwards: logging a model mid-training must
+    not switch its dropout and batch-norm updates off.
+    """
+    import torch
+
+    was_training = model.training
     model.eval()
-    with torch.no_grad():
-        output = model(torch.from_numpy(features))
+    try:
+        with torch.no_grad():
+            output = model(torch.from_numpy(features))
+    finally:
+        model.train(was_training)
     if not isinstance(output, torch.Tensor):
         raise ModelError(
             f"log_model: the torch model must return one tensor; it returned "

@@ -69,6 +69,7 @@ class Adapter:
 def adapter(model: Any, matrix: np.ndarray[Any, Any], task: Task | None) -> Adapter:
     """Recognise the flavor (ModelError if neither) and settle the task."""
     if export_torch.is_torch(model):
+        model = export_torch.on_cpu(model)
         dtype = export_torch.feature_dtype(model, matrix)
         output = export_torch.forward(model, matrix.astype(dtype))
         settled = export_torch.torch_task(output, task)

@@ -21,6 +21,9 @@ from mlops_daemon.executors.base import ExecutorError, ExitInfo, Handle, Job, Jo
 from mlops_daemon.executors.local import (
     LocalExecutor,
     LocalExecutorSettings,
+    daemon_import_paths,
+    local_run_environment,
+    supervisor_environment,
     with_limits_environment,
 )
 from mlops_daemon.process import is_alive, kill_group, kill_pid
@@ -161,7 +164,24 @@ def test_environment_is_exactly_the_jobs(
     info = runner.run(job)
     assert info.succeeded, info
     seen = dict(line.split("=", 1) for line in output(job).splitlines())
-    assert seen == {**job.env, "PYTHONUNBUFFERED": "1", "CUDA_VISIBLE_DEVICES": ""}
+    imports = (
+        {"PYTHONPATH": os.pathsep.join(daemon_import_paths())} if daemon_import_paths() else {}
+    )
+    assert seen == {**job.env, "PYTHONUNBUFFERED": "1", "CUDA_VISIBLE_DEVICES": "", **imports}
+
+
+def test_a_local_run_imports_what_the_daemon_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A daemon run from a source checkout (``PYTHONPATH=src``, relative even) gives its
+    runs the same import paths, after the project's: the run uses the daemon's Python."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONPATH", f"src{os.pathsep}/opt/site")
+    job = make_job(tmp_path, ["x"], {"PYTHONPATH": "/the/project"})
+    paths = local_run_environment(job)["PYTHONPATH"].split(os.pathsep)
+    assert paths[:3] == ["/the/project", str(tmp_path / "src"), "/opt/site"]
+    assert paths[3:] == [p for p in daemon_import_paths() if p not in paths[:3]]
+    assert supervisor_environment()["PYTHONPATH"].split(os.pathsep) == paths[1:]
 
 
 def test_run_environment_additions(tmp_path: Path) -> None:

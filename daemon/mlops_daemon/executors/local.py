@@ -121,11 +121,30 @@ def _package_roots() -> list[str]:
     return roots
 
 
+def daemon_import_paths() -> list[str]:
+    """Where the daemon's Python finds what it imports beyond site-packages, absolute:
+    its own ``PYTHONPATH`` entries, then the roots of our packages when not installed."""
+    paths = [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    paths += [root for root in _package_roots() if root not in paths]
+    return paths
+
+
 def supervisor_environment() -> dict[str, str]:
     """A minimal environment for the supervisor: enough to run Python and import us."""
     env = {name: os.environ[name] for name in _SUPERVISOR_ENV_VARS if name in os.environ}
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    paths += [root for root in _package_roots() if root not in paths]
+    paths = daemon_import_paths()
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+def local_run_environment(job: Job) -> dict[str, str]:
+    """The environment of a local run: the run's own, with the daemon's import paths after
+    the project's, since the run uses the daemon's Python (and imports ``mlops_kernel``
+    and its needs from wherever the daemon does, a source checkout included)."""
+    env = with_limits_environment(job)
+    own = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    paths = own + [p for p in daemon_import_paths() if p not in own]
     if paths:
         env["PYTHONPATH"] = os.pathsep.join(paths)
     return env
@@ -277,7 +296,7 @@ class LocalExecutor:
         path = job.run_dir / LAUNCH_FILE
         launch = {
             "argv": list(job.argv),
-            "env": with_limits_environment(job),
+            "env": local_run_environment(job),
             "cwd": str(job.work_dir),
             "resources": job.spec.resources.model_dump(),
             "grace_s": self.settings.cancel_grace_s,

@@ -6,7 +6,8 @@ project's ``tests/`` folder. No tests at all is a failure: nothing then shows th
 the module still does what the notebook did (``tests = false`` opts out, on purpose).
 
 The process gets a clean environment (like a local run's), the project on
-``PYTHONPATH`` and a throwaway ``MLOPS_HOME``, so tests that log metrics leave
+``PYTHONPATH`` (then the daemon's own import paths, as a local run has them) and a
+throwaway ``MLOPS_HOME``, so tests that log metrics leave
 nothing behind. pytest's JUnit XML gives the counts; its output is the evidence.
 """
 
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlops_daemon.executors.local import daemon_import_paths
 from mlops_kernel.gates import TestsRule
 from mlops_kernel.launch import parse_entry_point
 
@@ -80,7 +82,7 @@ def run_tests(
         report = Path(tmp) / "junit.xml"
         env = {k: os.environ[k] for k in KEPT_ENV if k in os.environ}
         env.update(
-            PYTHONPATH=str(project),
+            PYTHONPATH=os.pathsep.join([str(project), *daemon_import_paths()]),
             MLOPS_HOME=str(Path(tmp) / "home"),
             HOME=tmp,
             PYTHONDONTWRITEBYTECODE="1",

@@ -98,3 +98,23 @@ def test_the_dynamo_exporter_is_the_fallback(
     assert "onnxscript" in manifest.libraries
     assert manifest.parity is not None and manifest.parity.passed
     assert manifest.signature.inputs[0].shape[0] is None
+
+
+def test_logging_mid_training_leaves_the_model_as_it_was(run_dir: Path) -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 2))
+    model.train()
+    before = [p.detach().clone() for p in model.parameters()]
+    manifest = log_model(model, X[:5], name="mid", task="classification", evaluation=(X, Y))
+    assert model.training, "log_model must put the model's training mode back"
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    # the export and native predictions ran in eval mode (dropout off): they agree exactly
+    assert manifest.parity is not None and manifest.parity.passed
+
+
+def test_a_model_on_the_cpu_is_exported_as_is_and_others_from_a_cpu_copy() -> None:
+    from mlops_kernel.models.export_torch import on_cpu
+
+    model = mlp(2)
+    assert on_cpu(model) is model
+    # A CUDA model is copied to the CPU; the copy is proven on a GPU by tests/gpu/gpu_proof.py
