@@ -7,7 +7,8 @@
 #      says what is missing and goes on),
 #   2. creates or reuses ./.venv and installs the project into it with
 #      `pip install ".[test]"` (not editable, so packaging is checked too),
-#   3. runs ruff check, ruff format --check, mypy and pytest,
+#   3. runs ruff check, ruff format --check, mypy and pytest (in parallel
+#      workers, pytest-xdist),
 #   4. runs the front end's unit tests (vitest, in labextension/) and the UI
 #      tests (Galata in Debian's Chromium, in ui-tests/; artifacts: screenshots,
 #      server and daemon logs in ui-tests/test-results/, the HTML report in
@@ -200,9 +201,21 @@ run_ui_tests() {
     return "$status"
 }
 
+# pytest-xdist workers: one per CPU, at least 2 (most slow tests wait on a daemon or
+# a subprocess rather than compute) and at most 4. The Docker tests stay together on
+# one worker (tests/conftest.py). Arguments given to tests/run.sh come after, so
+# `bash tests/run.sh -n 0` runs serially (for -s or --pdb).
+pytest_workers() {
+    local cpus
+    cpus=$(nproc 2>/dev/null || echo 2)
+    ((cpus < 2)) && cpus=2
+    ((cpus > 4)) && cpus=4
+    echo "$cpus"
+}
+
 run_pytest() {
     local status=0
-    pytest "$@" || status=$?
+    pytest -n "$(pytest_workers)" --dist loadgroup "$@" || status=$?
     if ((status == 5)); then
         # We always have tests, so "no tests collected" means a broken
         # selection or collection, not success.
