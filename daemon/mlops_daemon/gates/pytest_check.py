@@ -7,8 +7,8 @@ the module still does what the notebook did (``tests = false`` opts out, on purp
 
 The process gets a clean environment (like a local run's), the project on
 ``PYTHONPATH`` (then the daemon's own import paths, as a local run has them) and a
-throwaway ``MLOPS_HOME``, so tests that log metrics leave
-nothing behind. pytest's JUnit XML gives the counts; its output is the evidence.
+throwaway ``MLOPS_HOME``, so tests that log metrics leave nothing behind. pytest's
+JUnit XML gives the counts; its output is the evidence.
 """
 
 from __future__ import annotations
