@@ -56,23 +56,47 @@ class GateRunner:
         self.runs = runs
         self._limit = asyncio.Semaphore(concurrency)
         self._tasks: dict[str, asyncio.Task[GateReportOut]] = {}
+        self._opening: set[str] = set()
+        """Runs whose models are being registered and first report opened (once each)."""
 
     # -- triggers ---------------------------------------------------------------
 
     async def after_success(self, run_id: str) -> None:
         """The run service calls this when a run has succeeded."""
-        detail = await self.db.call(self.store.get_run, run_id)
-        if (detail.spec.name or "").startswith(REPRODUCTION_PREFIX):
-            return  # the gate's own second run: compared by the gate that started it
-        if await self.register_models(detail):
-            await self._open(detail)
+        if run_id in self._opening:
+            return  # recovery is gating it already
+        self._opening.add(run_id)
+        try:
+            detail = await self.db.call(self.store.get_run, run_id)
+            if (detail.spec.name or "").startswith(REPRODUCTION_PREFIX):
+                return  # the gate's own second run: compared by the gate that started it
+            if await self.db.call(self.store.latest_gate_report, run_id) is not None:
+                return  # gated already
+            if await self.register_models(detail):
+                await self._open(detail)
+        finally:
+            self._opening.discard(run_id)
 
     async def recover(self) -> None:
-        """Finish the reports a previous daemon left pending (it stopped mid-evaluation)."""
+        """Finish what a previous daemon left undone: reports it left pending (it stopped
+        mid-evaluation), and runs that logged a model and succeeded but were never gated
+        (it stopped between the run's end and the report's creation)."""
         for report in await self.db.call(self.store.pending_gate_reports):
             detail = await self.db.call(self.store.get_run, report.run_id)
             log.info("run %s: finishing its pending gate report %s", detail.id, report.id)
             self._start(detail, report.id)
+        candidates = await self.db.call(self.store.succeeded_runs_without_gate_report)
+        ungated = await asyncio.to_thread(
+            lambda: [
+                run_id
+                for run_id, run_dir, name in candidates
+                if not (name or "").startswith(REPRODUCTION_PREFIX)
+                and _logged_models(Path(run_dir))
+            ]
+        )
+        for run_id in ungated:
+            log.info("run %s: logged a model but was never gated; gating it now", run_id)
+            await self.after_success(run_id)
 
     async def request(self, run_id: str) -> GateReportOut:
         """Start evaluating the run's gates; answers the pending report at once."""

@@ -14,11 +14,12 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from mlops_kernel.model_schemas import CheckStatus, GateCheck, GateReportOut, GateStatus
+from mlops_kernel.schemas import RunStatus
 
 from ..errors import Conflict, NotFound
 from .models import GateReport, Run
@@ -102,3 +103,16 @@ class GateReportStore:
                 .order_by(col(GateReport.created_at))
             ).all()
             return [gate_out(row) for row in rows]
+
+    def succeeded_runs_without_gate_report(self) -> list[tuple[str, str, str | None]]:
+        """(id, run_dir, name) of succeeded runs that have no gate report, oldest first:
+        the candidates for a run that logged a model while the daemon stopped before
+        gating it."""
+        reported = exists().where(col(GateReport.run_id) == col(Run.id))
+        with self.session() as s:
+            rows = s.execute(
+                select(col(Run.id), col(Run.run_dir), col(Run.name))
+                .where(col(Run.status) == RunStatus.succeeded.value, ~reported)
+                .order_by(col(Run.ended_at))
+            ).all()
+            return [(row[0], row[1], row[2]) for row in rows]
