@@ -12,6 +12,7 @@ from mlops_daemon.errors import Conflict, InvalidInput, NotFound
 from mlops_daemon.store.model_registry import AliasChange
 from mlops_daemon.store.repository import Store
 from mlops_kernel.model_schemas import CheckStatus, GateStatus
+from mlops_kernel.schemas import RunStatus
 
 P, F, S, E = CheckStatus.passed, CheckStatus.failed, CheckStatus.skipped, CheckStatus.error
 
@@ -183,3 +184,18 @@ def test_production_metric_reads_the_aliased_run(store: Store, model_run: ModelR
     promote(store, store.model_version("iris", 2).id, v1.id)
     assert store.production_metric("iris", "production", "accuracy") == 0.5
     assert store.production_metric("iris", "production", "loss") is None  # NaN
+
+
+def test_succeeded_runs_without_a_report_are_listed_for_recovery(
+    store: Store, model_run: ModelRun
+) -> None:
+    model_run("gated", gate="passed")
+    model_run("pending", gate="pending")
+    model_run("ungated", gate=None)
+    model_run("running", gate=None)
+    for run_id in ("gated", "pending", "ungated", "running"):
+        store.transition(run_id, RunStatus.preparing)
+        store.transition(run_id, RunStatus.running)
+    for run_id in ("gated", "pending", "ungated"):
+        store.transition(run_id, RunStatus.succeeded)
+    assert store.succeeded_runs_without_gate_report() == [("ungated", "/tmp/runs/ungated", None)]
