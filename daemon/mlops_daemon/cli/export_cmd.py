@@ -11,8 +11,9 @@ from typing import Any
 from urllib.parse import quote
 
 from ..client import Client
+from ..config import DaemonConfig
 from ..errors import Conflict, InvalidInput, NotFound
-from ..export_service import ExportedModel, image_name, write_service
+from ..export_service import ExportedModel, WheelSource, image_name, write_service
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,6 +23,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("target", metavar="MODEL@ALIAS", help="e.g. churn@production")
     p.add_argument("dir", type=Path, help="the folder to write (new, or empty)")
+    p.add_argument(
+        "--wheels",
+        action="store_true",
+        help="also put the packages' wheels in the folder, so that its image builds "
+        "without a package index (pinned with hashes in requirements.lock.txt)",
+    )
     p.set_defaults(func=cmd_export_service, needs_daemon=True)
 
 
@@ -56,10 +63,21 @@ def cmd_export_service(args: argparse.Namespace, client: Client) -> int:
     )
     preprocess = download(client, f"{base}/preprocess.py") if has_preprocess else None
     exported = ExportedModel(model, alias, version, manifest, onnx, preprocess)
-    written = write_service(args.dir, exported)
+    wheels = None
+    if args.wheels:
+        config = DaemonConfig.from_env()
+        wheels = WheelSource(
+            wheelhouse=config.home / "wheelhouse",
+            ca_bundle=config.docker.ca_bundle,
+            progress=lambda message: print(f"  wheels: {message}", file=sys.stderr, flush=True),
+        )
+    written = write_service(args.dir, exported, wheels)
     print(f"wrote {model}@{alias} (version {version}) as a service in {args.dir}:")
     for path in written:
         print(f"  {path.name}")
+    if args.wheels:
+        count = sum(1 for _ in (args.dir / "wheels").glob("*.whl"))
+        print(f"  wheels/ ({count} wheels: the image builds without a package index)")
     print(
         f"check it: python -m pytest {args.dir} -q\n"
         f"run it:   python {args.dir / 'app.py'} --port 8080\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .files import JSON_FILE, REQUIREMENTS_FILE, read_lock_file, write_lock_files
 from .installed import warm
 from .model import EnvLock, EnvLockError, LockedPackage
-from .resolve import resolve_lock
+from .resolve import lock_for_packages, resolve_lock
 from .wheels import gather_wheels
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "EnvLockError",
     "LockedPackage",
     "gather_wheels",
+    "lock_for_packages",
     "read_lock_file",
     "resolve_lock",
     "warm",

@@ -113,6 +113,25 @@ def resolve_lock(project: Path | str, entry_point: str) -> EnvLock:
     )
 
 
+def lock_for_packages(names: list[str]) -> EnvLock:
+    """The lock of the named installed distributions and all they require, at the
+    versions installed here (EnvLockError naming what is missing)."""
+    env = installed()
+    problems = _Problems()
+    wanted: dict[str, set[str]] = {}
+    for name in names:
+        canonical = canonicalize_name(name)
+        if env.version(canonical) is None:
+            fix = f"{sys.executable} -m pip install {name}"
+            problems.add(f"{name} is not installed here. Fix: {fix}", canonical, name, fix)
+            continue
+        wanted[canonical] = set()
+    closure = _close(wanted, env, problems)
+    problems.raise_if_any()
+    packages = tuple(LockedPackage(n, env.version(n) or "") for n in sorted(closure))
+    return EnvLock(python=python_version(), packages=packages)
+
+
 MODEL_EXPORT = ("onnx", "onnxruntime", "pydantic")
 """What ``log_model`` needs in the run's environment to export and check a model..."""
 EXPORTERS = {"sklearn": ("skl2onnx",), "torch": ("onnxscript",)}

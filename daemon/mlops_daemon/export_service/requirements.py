@@ -19,7 +19,11 @@ from mlops_kernel.models.manifest import ModelManifest
 ALWAYS = ("numpy", "onnxruntime")
 
 
-def requirements_txt(manifest: ModelManifest, preprocess_source: str | None) -> str:
+def service_packages(
+    manifest: ModelManifest, preprocess_source: str | None
+) -> tuple[list[str], list[str]]:
+    """(the distributions the service needs, sorted; imported names no installed
+    distribution provides)."""
     wanted = set(ALWAYS)
     unknown: list[str] = []
     if preprocess_source is not None:
@@ -32,10 +36,15 @@ def requirements_txt(manifest: ModelManifest, preprocess_source: str | None) -> 
                 wanted.update(dists)
             else:
                 unknown.append(name)
+    return sorted(wanted, key=str.lower), unknown
+
+
+def requirements_txt(manifest: ModelManifest, preprocess_source: str | None) -> str:
+    wanted, unknown = service_packages(manifest, preprocess_source)
     lines = [
         f"# The packages of the prediction service for {manifest.name}, pinned to the versions",
         "# installed where it was exported (the versions the mlops daemon serves it with).",
-        *sorted((_pin(name, manifest) for name in wanted), key=str.lower),
+        *(_pin(name, manifest) for name in wanted),
     ]
     lines += [
         f"# preprocess.py imports {name!r}, which no installed package provides: add it here"

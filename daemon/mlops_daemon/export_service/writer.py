@@ -28,11 +28,14 @@ from mlops_kernel.models.manifest import (
 )
 
 from ..errors import InvalidInput, MlopsError
-from .requirements import requirements_txt
+from .offline import OFFLINE_INSTALL, ONLINE_INSTALL, WheelSource, gather_service_wheels
+from .requirements import requirements_txt, service_packages
 
 COPIED = ("app.py", "test_service.py")
 FILLED = ("Dockerfile", "README.md")
 SERVICE_FILE = "service.json"
+IN_IMAGE = ("app.py", MANIFEST_FILE, ONNX_FILE, SERVICE_FILE)
+"""What the image holds besides the packages (and preprocess.py, when the model has one)."""
 
 
 @dataclass(frozen=True)
@@ -56,25 +59,27 @@ def template(name: str) -> str:
     )
 
 
-def write_service(dest: Path, exported: ExportedModel) -> list[Path]:
+def write_service(
+    dest: Path, exported: ExportedModel, wheels: WheelSource | None = None
+) -> list[Path]:
     """Write the service folder ``dest`` (which must not exist or be empty); returns
-    the files written."""
+    the files written. With ``wheels``, the packages' wheels go into it too, so that its
+    image builds without a package index."""
     manifest = _manifest(exported)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise InvalidInput(f"{dest} already exists and is not an empty folder; choose a new one")
+    source = exported.preprocess.decode("utf-8") if exported.preprocess else None
     files: dict[str, bytes] = {
         MANIFEST_FILE: exported.manifest_json,
         ONNX_FILE: exported.onnx,
-        "requirements.txt": requirements_txt(
-            manifest, exported.preprocess.decode("utf-8") if exported.preprocess else None
-        ).encode(),
+        "requirements.txt": requirements_txt(manifest, source).encode(),
         SERVICE_FILE: _service_json(exported, manifest).encode(),
     }
     if exported.preprocess is not None:
         files[PREPROCESS_FILE] = exported.preprocess
     for name in COPIED:
         files[name] = template(name).encode()
-    fill = _placeholders(exported, manifest)
+    fill = _placeholders(exported, manifest, offline=wheels is not None)
     for name in FILLED:
         files[name] = string.Template(template(name)).safe_substitute(fill).encode()
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -83,10 +88,12 @@ def write_service(dest: Path, exported: ExportedModel) -> list[Path]:
         staging.mkdir()
         for name, data in files.items():
             (staging / name).write_bytes(data)
+        if wheels is not None:
+            gather_service_wheels(service_packages(manifest, source)[0], staging, wheels)
         if dest.exists():
             dest.rmdir()  # empty, checked above
         shutil.move(staging, dest)
-    return sorted(dest / name for name in files)
+    return sorted(p for p in dest.iterdir() if p.is_file())
 
 
 def _manifest(exported: ExportedModel) -> ModelManifest:
@@ -126,7 +133,9 @@ def image_name(model: str, version: int) -> str:
     return f"{slug.strip('.-_') or 'model'}:{version}"
 
 
-def _placeholders(exported: ExportedModel, manifest: ModelManifest) -> dict[str, str]:
+def _placeholders(
+    exported: ExportedModel, manifest: ModelManifest, offline: bool
+) -> dict[str, str]:
     width = manifest.raw_input_width
     columns = (
         ", ".join(f"`{c}`" for c in manifest.input_columns)
@@ -146,4 +155,6 @@ def _placeholders(exported: ExportedModel, manifest: ModelManifest) -> dict[str,
         "image": image_name(exported.model, exported.version),
         "sample": sample,
         "columns": columns,
+        "install": OFFLINE_INSTALL if offline else ONLINE_INSTALL,
+        "files": " ".join([*IN_IMAGE, *([PREPROCESS_FILE] if manifest.preprocess else [])]),
     }

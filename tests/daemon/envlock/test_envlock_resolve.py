@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_daemon.envlock import EnvLockError, resolve_lock
+from mlops_daemon.envlock import EnvLockError, lock_for_packages, resolve_lock
 
 
 def project(root: Path, files: dict[str, str]) -> Path:
@@ -298,3 +298,12 @@ def test_a_project_with_tests_gets_pytest_for_the_tests_gate(tmp_path: Path) -> 
     lock = resolve_lock(tmp_path, "train.py")
     assert ("pytest", md.version("pytest")) in [(p.name, p.version) for p in lock.packages]
     assert "pluggy" in names(lock)
+
+
+def test_a_lock_of_named_packages_closes_over_what_they_require() -> None:
+    lock = lock_for_packages(["pytest"])
+    names = {p.name for p in lock.packages}
+    assert {"pytest", "pluggy", "iniconfig", "packaging"} <= names
+    assert all(p.version for p in lock.packages)
+    with pytest.raises(EnvLockError, match="no-such-dist-xyz is not installed here"):
+        lock_for_packages(["numpy", "no-such-dist-xyz"])

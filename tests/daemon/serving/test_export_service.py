@@ -4,6 +4,7 @@ holds a standalone service whose own tests pass in a fresh Python process."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -67,7 +68,10 @@ def test_exported_service_passes_its_own_tests(
     assert "onnxruntime==" in requirements and "numpy==" in requirements
     if model == "colours":
         assert "pandas==" in requirements  # its preprocess takes a DataFrame
-    assert "FROM python:" in (folder / "Dockerfile").read_text()
+    dockerfile = (folder / "Dockerfile").read_text()
+    assert "ARG BASE_IMAGE=python:3." in dockerfile and "FROM ${BASE_IMAGE}" in dockerfile
+    assert "--no-index" not in dockerfile  # no wheels asked for: pip uses the index
+    assert re.search(r"\$\{?[a-z]", dockerfile) is None, dockerfile  # every placeholder filled
     assert "$" not in (folder / "README.md").read_text().replace("$ ", "")
     tests = run_service_tests(folder)
     assert tests.returncode == 0, tests.stdout + tests.stderr
